@@ -1,0 +1,60 @@
+"""The dependency direction of DESIGN.md, checked from the AST of every module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BANNED = {"engine": {"aiogram", "bot", "storage"}, "storage": {"aiogram", "bot"}}
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = list(ast.walk(tree))
+    roots = {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names}
+    return roots | {
+        n.module.split(".")[0]
+        for n in nodes
+        if isinstance(n, ast.ImportFrom) and n.module and n.level == 0
+    }
+
+
+@pytest.mark.parametrize("package", sorted(BANNED))
+def test_dependency_direction(package: str) -> None:
+    files = list((ROOT / package).rglob("*.py"))
+    assert files, f"{package}/ has no modules"
+    bad = {str(p.relative_to(ROOT)): sorted(imported_roots(p) & BANNED[package]) for p in files}
+    assert not {p: m for p, m in bad.items() if m}
+
+
+def test_storage_uses_only_engine_models_and_ports() -> None:
+    allowed = {"engine.models", "engine.ports", "engine.errors"}
+    offenders = []
+    for path in (ROOT / "storage").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.level == 0
+                and node.module.startswith("engine")
+                and node.module not in allowed
+            ):
+                offenders.append(f"{path.name}: {node.module}")
+    assert not offenders
+
+
+def test_engine_never_reads_the_wall_clock() -> None:
+    """Time comes from an injected Clock; only engine/clock.py may ask the system."""
+    offenders = []
+    for path in (ROOT / "engine").rglob("*.py"):
+        if path.name == "clock.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in ("datetime.now(", "datetime.utcnow(", "time.time("):
+            if needle in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert not offenders
