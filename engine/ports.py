@@ -273,9 +273,17 @@ class BarRepo(Protocol):
     """Bars cache: imported CSVs, broker history, generated samples."""
 
     async def upsert(
-        self, symbol: str, timeframe: Timeframe, bars: pd.DataFrame, *, source: str
+        self,
+        symbol: str,
+        timeframe: Timeframe,
+        bars: pd.DataFrame,
+        *,
+        source: str,
+        simulated: bool = False,
+        note: str = "",
     ) -> int:
-        """Insert or replace bars by (symbol, timeframe, time); returns rows written."""
+        """Insert or replace bars by (symbol, timeframe, time) and remember where they came from
+        (``source``, ``simulated``, ``note`` show up in ``ranges()``); returns rows written."""
         ...
 
     async def load(
