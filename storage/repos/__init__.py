@@ -1,0 +1,1 @@
+"""SQLite repositories, one module per aggregate, each implementing a Protocol of engine.ports."""

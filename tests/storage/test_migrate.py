@@ -1,0 +1,243 @@
+"""Migrations: from empty, from every earlier version (data kept), idempotent, guarded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import storage.migrate as migrate_module
+from engine.clock import SimClock
+from engine.models import (
+    AuditEntry,
+    ClosedTrade,
+    Deal,
+    DealEntry,
+    EquitySnapshot,
+    Order,
+    OutboxMessage,
+    Position,
+    Role,
+    Side,
+    Timeframe,
+    User,
+)
+from engine.ports import PaperChange
+from storage import Storage
+from storage.db import Database
+from storage.migrate import Migration, MigrationError, available, current_version, migrate
+from tests.storage.conftest import T0
+
+LATEST = available()[-1].version
+
+ORDER = Order("cid-1", "XAUUSD", Side.SELL, 0.25, created_at=T0, sl=2010.0, strategy="ema")
+TRADE = ClosedTrade(
+    11, "XAUUSD", Side.BUY, 0.1, 2000.0, 2012.5, T0, T0 + timedelta(hours=2), 125.0
+)
+USER = User(555, Role.ADMIN, locale="mn", name="Bat", created_at=T0)
+AUDIT = AuditEntry(T0, 555, -100, "pause", "ok", "from chat")
+POSITION = Position(1, "XAUUSD", Side.BUY, 0.1, 2000.0, T0, sl=1990.0, client_id="cid-2")
+DEAL = Deal(2, 1, 1, "XAUUSD", Side.BUY, DealEntry.IN, 0.1, 2000.0, T0, client_id="cid-2")
+MESSAGE = OutboxMessage(-100, "fill", "<b>filled</b>", photo=b"\x89PNG\r\n", dedup_key="fill:1")
+BARS = pd.DataFrame(
+    {
+        "open": [1.0, 2.0],
+        "high": [1.5, 2.5],
+        "low": [0.5, 1.5],
+        "close": [1.2, 2.2],
+        "volume": [10.0, 20.0],
+        "spread": np.array([3, 4], dtype=np.int64),
+    },
+    index=pd.DatetimeIndex([T0, T0 + timedelta(hours=1)], name="time").as_unit("us"),
+)
+SNAPSHOT = EquitySnapshot(T0, 10_000.0, 9_990.0, 200.0)
+
+
+async def seed_v1(s: Storage) -> None:
+    assert await s.orders.add(ORDER)
+    assert await s.trades.add(TRADE)
+    await s.users.upsert(USER)
+    await s.audit.add(AUDIT)
+    await s.state.set("breaker", {"tripped": True, "losses": [1, 2]})
+
+
+async def check_v1(s: Storage) -> None:
+    assert await s.orders.get("cid-1") == ORDER
+    assert await s.trades.recent() == [TRADE]
+    assert await s.users.get(555) == USER
+    assert [(e.action, e.detail) for e in await s.audit.recent()] == [("pause", "from chat")]
+    assert await s.state.get("breaker") == {"tripped": True, "losses": [1, 2]}
+
+
+async def seed_v2(s: Storage) -> None:
+    await s.paper.load(10_000.0)
+    await s.paper.commit(PaperChange(9_999.5, 3, upsert=(POSITION,), deals=(DEAL,)))
+
+
+async def check_v2(s: Storage) -> None:
+    snapshot = await s.paper.load(1.0)
+    assert (snapshot.balance, snapshot.next_ticket, snapshot.positions) == (
+        9_999.5,
+        3,
+        (POSITION,),
+    )
+    assert await s.paper.deal_by_client_id("cid-2") == DEAL
+
+
+async def seed_v3(s: Storage) -> None:
+    assert await s.outbox.enqueue(MESSAGE) is not None
+    assert await s.bars.upsert("XAUUSD", Timeframe.H1, BARS, source="csv") == 2
+    await s.equity.add(SNAPSHOT)
+
+
+async def check_v3(s: Storage) -> None:
+    [message] = await s.outbox.due(T0)
+    assert (message.photo, message.dedup_key, message.created_at) == (MESSAGE.photo, "fill:1", T0)
+    pd.testing.assert_frame_equal(await s.bars.load("XAUUSD", Timeframe.H1), BARS)
+    assert await s.equity.series(T0, T0 + timedelta(seconds=1)) == [SNAPSHOT]
+
+
+SEEDS: dict[int, tuple[Callable[[Storage], Awaitable[None]], ...]] = {
+    1: (seed_v1, check_v1),
+    2: (seed_v2, check_v2),
+    3: (seed_v3, check_v3),
+}
+
+
+async def schema(db: Database) -> list[tuple[str, str, str, str | None]]:
+    rows = await db.fetchall(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def empty_then_latest_schema() -> list[tuple[str, str, str, str | None]]:
+    db = await Database.open(":memory:")
+    try:
+        await migrate(db)
+        return await schema(db)
+    finally:
+        await db.close()
+
+
+def test_every_migration_has_a_seed_and_a_check() -> None:
+    assert [m.version for m in available()] == list(range(1, LATEST + 1))
+    assert sorted(SEEDS) == [m.version for m in available()]
+    assert LATEST >= 3
+
+
+async def test_migrate_from_empty_creates_every_table() -> None:
+    db = await Database.open(":memory:")
+    try:
+        assert await current_version(db) == 0
+        assert await migrate(db) == [1, 2, 3]
+        assert await current_version(db) == LATEST
+        tables = {
+            r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        assert tables >= {
+            "schema_migrations", "orders", "closed_trades", "engine_state", "audit_log", "users",
+            "paper_account", "paper_positions", "paper_deals", "outbox", "bar_sources", "bars",
+            "equity_snapshots",
+        }  # fmt: skip
+        names = [r[0] for r in await db.fetchall("SELECT name FROM schema_migrations")]
+        assert names == ["core", "paper", "outbox_bars_equity"]
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("k", range(LATEST))
+async def test_migrate_from_each_earlier_version_keeps_data(k: int, tmp_path: Path) -> None:
+    clock = SimClock(T0)
+    db = await Database.open(tmp_path / "old.db")
+    try:
+        assert await migrate(db, target=k) == list(range(1, k + 1))
+        assert await current_version(db) == k
+        old = Storage.over(db, clock)
+        for version in range(1, k + 1):
+            await SEEDS[version][0](old)
+        assert await migrate(db) == list(range(k + 1, LATEST + 1))
+        assert await schema(db) == await empty_then_latest_schema()
+        new = Storage.over(db, clock)
+        for version in range(1, k + 1):
+            await SEEDS[version][1](new)
+        for version in range(k + 1, LATEST + 1):  # the new tables work as well
+            await SEEDS[version][0](new)
+            await SEEDS[version][1](new)
+    finally:
+        await db.close()
+
+
+async def test_migrate_twice_is_a_no_op(storage: Storage) -> None:
+    before = await schema(storage.db)
+    recorded = await storage.db.fetchall("SELECT * FROM schema_migrations ORDER BY version")
+    assert await migrate(storage.db) == []
+    assert await schema(storage.db) == before
+    assert (
+        await storage.db.fetchall("SELECT * FROM schema_migrations ORDER BY version") == recorded
+    )
+
+
+async def test_two_connections_migrating_one_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "race.db"
+    a, b = await Database.open(path), await Database.open(path)
+    try:
+        applied = await asyncio.gather(migrate(a), migrate(b))
+        assert sorted(applied[0] + applied[1]) == list(range(1, LATEST + 1))
+        versions = await a.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        assert versions == [(v,) for v in range(1, LATEST + 1)]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_database_from_a_newer_version_is_refused(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO schema_migrations VALUES (?, 'future', 'x', 0)", (LATEST + 1,)
+    )
+    with pytest.raises(MigrationError, match=f"schema version {LATEST + 1}"):
+        await migrate(storage.db)
+
+
+async def test_migration_edited_after_it_was_applied_is_refused(storage: Storage) -> None:
+    await storage.db.execute("UPDATE schema_migrations SET sha256 = 'edited' WHERE version = 2")
+    with pytest.raises(MigrationError, match="0002_paper differs"):
+        await migrate(storage.db)
+
+
+async def test_failing_migration_leaves_the_previous_version(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = Migration(LATEST + 1, "broken", "CREATE TABLE extra (a);\nCREATE TABLE orders (b);\n")
+    monkeypatch.setattr(migrate_module, "available", lambda: (*available(), broken))
+    with pytest.raises(Exception, match="orders already exists"):
+        await migrate(storage.db)
+    assert await current_version(storage.db) == LATEST
+    assert await storage.db.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'extra'") is None
+
+
+def test_statements_split_on_complete_sql_only() -> None:
+    sql = (
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE t (a TEXT DEFAULT 'x;y');\n"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"
+        "  UPDATE t SET a = 'z;'; DELETE FROM t WHERE a = ';';\n"
+        "END;\n"
+        "-- trailing comment\n"
+    )
+    parts = Migration(9, "x", sql).statements()
+    assert len(parts) == 2
+    assert parts[0].endswith("DEFAULT 'x;y');")
+    assert parts[1].startswith("CREATE TRIGGER") and parts[1].endswith("END;")
+    with pytest.raises(MigrationError, match="incomplete"):
+        Migration(9, "x", "CREATE TABLE t (a);\nCREATE TABLE u (\n").statements()
+
+
+async def test_target_outside_known_versions_is_refused(storage: Storage) -> None:
+    with pytest.raises(ValueError, match="outside"):
+        await migrate(storage.db, target=LATEST + 1)
