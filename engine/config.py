@@ -73,20 +73,25 @@ class _Group(BaseSettings):
         allow_inf_nan=False,
     )
 
+    # Fields whose text is case-insensitive for people ("MT5", "debug") -> str.upper/str.lower.
+    _CASE: ClassVar[dict[str, str]] = {}
+
     @classmethod
     def _var(cls, info: ValidationInfo) -> str:
         return env_var(cls, str(info.field_name))
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+    def _tidy_text(cls, value: object, info: ValidationInfo) -> object:
         # Env values are not stripped; "  " for an optional value (a token, a path) means unset.
         if not isinstance(value, str):
             return value
-        value = value.strip()
-        if not value and cls.model_fields[str(info.field_name)].default is None:
+        field, text = str(info.field_name), value.strip()
+        if case := cls._CASE.get(field):
+            text = getattr(text, case)()
+        if not text and cls.model_fields[field].default is None:
             return None
-        return value
+        return text
 
     @classmethod
     def _ids(cls, value: object, info: ValidationInfo, *, users: bool) -> object:
@@ -188,6 +193,7 @@ class BrokerSettings(_Group):
     """
 
     model_config = SettingsConfigDict(env_prefix="MT5_")
+    _CASE: ClassVar[dict[str, str]] = {"kind": "lower"}
 
     kind: Literal["paper", "mt5"] = Field(default="paper", validation_alias="BROKER")
     path: Path | None = None  # terminal64.exe; None = the installed terminal
@@ -197,11 +203,6 @@ class BrokerSettings(_Group):
     magic: int = Field(default=770001, ge=0)  # marks this bot's orders on a shared account
     deviation_points: int = Field(default=20, ge=0)
     server_utc_offset: int | None = Field(default=None, ge=-12, le=14)  # hours; None = detect
-
-    @field_validator("kind", mode="before")
-    @classmethod
-    def _lower(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
 
     @field_validator("password")
     @classmethod
@@ -337,6 +338,7 @@ class PaperSettings(_Group):
     """The simulated account used when ``BROKER=paper``."""
 
     model_config = SettingsConfigDict(env_prefix="PAPER_")
+    _CASE: ClassVar[dict[str, str]] = {"feed": "lower", "currency": "upper"}
 
     balance: float = Field(default=10_000.0, gt=0)
     currency: str = "USD"
@@ -350,20 +352,16 @@ class PaperSettings(_Group):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str, info: ValidationInfo) -> str:
-        code = value.upper()
-        if not re.fullmatch(r"[A-Z]{3}", code):
+        if not re.fullmatch(r"[A-Z]{3}", value):
             msg = f"{value!r} is not a currency; {cls._var(info)} is a 3-letter code like USD"
             raise ValueError(msg)
-        return code
-
-    @field_validator("feed", mode="before")
-    @classmethod
-    def _feed(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
+        return value
 
 
 class AppSettings(_Group):
     """Where data lives, log level, display time zone and default language."""
+
+    _CASE: ClassVar[dict[str, str]] = {"log_level": "upper", "default_lang": "lower"}
 
     display_tz: str = "UTC"
     db_path: Path = Path("data/chattrader.db")
@@ -388,16 +386,6 @@ class AppSettings(_Group):
             )
             raise ValueError(msg) from None
         return value
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("default_lang", mode="before")
-    @classmethod
-    def _lower(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
 
 
 GROUPS: dict[str, type[_Group]] = {
