@@ -125,12 +125,13 @@ def required_margin(
 ) -> float:
     """Margin in the account currency to hold ``volume`` lots opened at ``price``.
 
-    ``contract_size * volume * price / leverage * margin_rate`` (MT5's CFD-leverage and Forex
-    formulas when the price is quoted in the account currency: XAUUSD, EURUSD, US500 in USD).
-    When the margin currency is the account currency itself (USDxxx in a USD account) the
-    notional is already in account money and the price factor is dropped.
+    ``contract_size * volume * price / leverage * margin_rate``: MT5's CFD-leverage and Forex
+    formulas when prices are quoted in the account currency (XAUUSD, EURUSD, US500 in USD).
+    An FX pair whose base is the account currency and whose quote is not (USDJPY in USD) has
+    its notional in account money already, so the price factor is dropped. Crosses quoted in
+    neither currency (EURGBP in USD) would need a conversion rate and are not modelled.
     """
-    if spec.currency_margin == account_currency:
+    if spec.currency_margin == account_currency != spec.currency_profit:
         notional = spec.contract_size * volume
     else:
         notional = spec.contract_size * volume * price
