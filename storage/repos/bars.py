@@ -138,6 +138,8 @@ class SqliteBarRepo:
 
 
 def _rows(symbol: str, timeframe: Timeframe, bars: pd.DataFrame) -> list[tuple[object, ...]]:
+    if len(bars) == 0:
+        return []
     missing = [c for c in BAR_COLUMNS if c not in bars.columns]
     if missing:
         msg = f"bars for {symbol} {timeframe} lack columns {missing}; need {list(BAR_COLUMNS)}"
@@ -146,8 +148,6 @@ def _rows(symbol: str, timeframe: Timeframe, bars: pd.DataFrame) -> list[tuple[o
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
         msg = f"bars for {symbol} {timeframe} need a tz-aware DatetimeIndex of open times"
         raise ValueError(msg)
-    if len(bars) == 0:
-        return []
     naive = index.tz_convert("UTC").tz_localize(None).to_numpy()
     times = naive.astype("datetime64[ms]").astype(np.int64)
     columns = [bars[c].to_numpy(dtype=np.float64) for c in _FLOATS]
