@@ -5,6 +5,8 @@ Gates are small pure objects (``check(ctx) -> Verdict``) run in the order of
 ``size_by_risk`` turns risk money and a stop distance into lots; ``manage_stop`` tightens stops.
 """
 
+from __future__ import annotations
+
 from engine.risk.context import RiskContext
 from engine.risk.events import BreakerReset, BreakerTripped, Paused, Resumed, RiskEvent
 from engine.risk.gates import (

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.clock import SimClock
 from engine.errors import EngineError
 from engine.risk import BreakerCode, RiskState, RiskStateStore, record_close, record_entry, roll
 from engine.risk.periods import day_key, day_start, local_text, next_day_start, week_key
+from storage import open_storage
 
 ULN = ZoneInfo("Asia/Ulaanbaatar")  # UTC+8 all year
 LDN = ZoneInfo("Europe/London")
@@ -185,3 +188,34 @@ def test_breaker_active_window() -> None:
     assert not s.breaker_active(t)
     assert replace(s, breaker_until=None).breaker_active(t + timedelta(days=30))
     assert not RiskState().breaker_active(t)
+
+
+async def test_round_trip_through_sqlite_across_a_reopen(tmp_path: Path) -> None:
+    t = utc(2024, 5, 6, 9, 30)
+    state = RiskState(
+        day_key="2024-05-06",
+        trades_today=2,
+        realised_today=-55.5,
+        week_key="2024-W19",
+        realised_week=-55.5,
+        last_loss_at=t,
+        consecutive_losses=1,
+        paused=True,
+        paused_by="alice",
+        paused_at=t,
+        breaker=BreakerCode.DAILY_LOSS,
+        breaker_reason="daily loss",
+        breaker_until=utc(2024, 5, 6, 16),
+        breaker_at=t,
+    )
+    path = tmp_path / "risk.db"
+    first = await open_storage(path, SimClock(t))
+    try:
+        await RiskStateStore(first.state).save(state)
+    finally:
+        await first.close()
+    second = await open_storage(path, SimClock(t))
+    try:
+        assert await RiskStateStore(second.state).load() == state
+    finally:
+        await second.close()
