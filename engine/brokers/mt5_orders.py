@@ -23,6 +23,7 @@ from engine.brokers.mt5_requests import (
     filling_modes,
     freeze_problem,
     sltp_request,
+    snap_volume,
     stops_problem,
     volume_problem,
 )
@@ -112,9 +113,9 @@ class OrderDesk:
         info = await b.symbol_info(request.symbol)
         spec = mp.spec_from_info(info)
         side = request.side
-        volume = spec.normalize_volume(request.volume)
-        if problem := volume_problem(spec, volume, requested=request.volume):
+        if problem := volume_problem(spec, request.volume):
             return OrderResult.rejected(R.INVALID_VOLUME, problem)
+        volume = snap_volume(spec, request.volume)
         if refusal := _trade_mode_problem(spec, side) or await b.session.blocked_reason():
             return OrderResult.rejected(*refusal)
         sl = spec.normalize_price(request.sl) if request.sl else None
@@ -169,12 +170,13 @@ class OrderDesk:
         info = await b.symbol_info(pos.symbol)
         spec = mp.spec_from_info(info)
         held = float(pos.volume)
-        size = held if volume is None else spec.normalize_volume(volume)
+        size = held if volume is None else volume
         if size > held + 1e-9:
             msg = f"close volume {size:g} lots exceeds position #{ticket} volume {held:g} lots"
             return OrderResult.rejected(R.INVALID_CLOSE_VOLUME, msg)
         if size < held - 1e-9 and (problem := volume_problem(spec, size)):
             return OrderResult.rejected(R.INVALID_VOLUME, problem)
+        size = held if volume is None else snap_volume(spec, size)
         left = round(held - size, 8)
         if 0 < left < spec.volume_min - 1e-9:
             msg = (
@@ -234,7 +236,8 @@ class OrderDesk:
         new_sl = spec.normalize_price(sl) if sl is not None else cur_sl
         new_tp = spec.normalize_price(tp) if tp is not None else cur_tp
         if (new_sl, new_tp) == (cur_sl, cur_tp):
-            return OrderResult(ok=True, ticket=ticket, message="SL and TP already at these levels")
+            msg = f"position #{ticket} already has SL {new_sl} and TP {new_tp}"
+            return OrderResult.rejected(R.NO_CHANGES, msg, retcode=rc.NO_CHANGES)
         if refusal := await b.session.blocked_reason():
             return OrderResult.rejected(*refusal)
         tick = await b.raw_tick(pos.symbol)

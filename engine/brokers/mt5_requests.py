@@ -57,17 +57,23 @@ def client_tag(client_id: str) -> str:
     return TAG_PREFIX + base64.b32encode(digest).decode("ascii").lower()
 
 
-def volume_problem(
-    spec: SymbolSpec, volume: float, *, requested: float | None = None
-) -> str | None:
-    """Why ``volume`` (lots, after normalising ``requested``) cannot be sent, or None."""
+def volume_problem(spec: SymbolSpec, volume: float) -> str | None:
+    """Why ``volume`` (lots) cannot be sent, with the symbol's numbers, or None.
+
+    An off-step volume is refused, not rounded: rounding changes the money at risk, and sizing
+    already floors to the step.
+    """
     if spec.volume_ok(volume):
         return None
-    shown = volume if requested is None else requested
     return (
-        f"volume {shown:g} lots is not allowed for {spec.name}: it must be between "
+        f"volume {volume:g} lots is not allowed for {spec.name}: it must be between "
         f"{spec.volume_min:g} and {spec.volume_max:g} in steps of {spec.volume_step:g}"
     )
+
+
+def snap_volume(spec: SymbolSpec, volume: float) -> float:
+    """An on-step volume without float noise (0.30000000000000004 -> 0.3)."""
+    return round(round(volume / spec.volume_step) * spec.volume_step, 8)
 
 
 def _fmt(spec: SymbolSpec, price: float) -> str:

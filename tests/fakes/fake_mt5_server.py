@@ -103,8 +103,7 @@ class TradeServer:
     deals: list[Any] = field(default_factory=list)  # TradeDeal
     orders: list[Any] = field(default_factory=list)  # TradeOrder (history)
     commission_per_lot: float = 0.0  # charged (negative) on every deal
-    next_order: int = 100_001
-    next_deal: int = 500_001
+    next_ticket: int = 100_001  # one sequence for orders and deals, as many servers number them
     request_id: int = 0
     requotes_left: int = 0
     requote_move: float = 0.0  # price moves by this much on each requote (fresh price)
@@ -308,8 +307,8 @@ class TradeServer:
         )  # fmt: skip
 
     def _new_order(self, req: Any, price: float, now_msc: int) -> int:
-        ticket = self.next_order
-        self.next_order += 1
+        ticket = self.next_ticket
+        self.next_ticket += 1
         self.orders.append(
             s.build(
                 s.TradeOrder, ticket=ticket, time_setup=now_msc // 1000, time_setup_msc=now_msc,
@@ -383,8 +382,8 @@ class TradeServer:
         swap: float,
         reason: int,
     ) -> int:
-        ticket = self.next_deal
-        self.next_deal += 1
+        ticket = self.next_ticket
+        self.next_ticket += 1
         commission = round(-self.commission_per_lot * req.volume, 2) + 0.0  # no -0.0
         self.account.balance = round(self.account.balance + profit + swap + commission, 2)
         self.deals.append(
