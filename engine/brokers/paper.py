@@ -196,7 +196,7 @@ class PaperBroker:
 
     async def on_bar(self, bar: Bar) -> list[Deal]:
         """Judge SL/TP of positions opened before the bar closed over its range, then quote its
-        close. Returns the closing deals (one commit for all of them)."""
+        close (unless a newer quote is in). Returns the closing deals, booked in one commit."""
         async with self._lock:
             self._require()
             spec = self._spec(bar.symbol)
@@ -216,7 +216,7 @@ class PaperBroker:
             deals = await self._book_exits(spec, hits)
             fresh_until = bar.close_time + bar.timeframe.delta + self._stale
             ask = spec.normalize_price(bar.close + spread)
-            self._quotes[spec.name] = Quote(bar.close, ask, bar.close_time, fresh_until)
+            self._set_quote(spec.name, Quote(bar.close, ask, bar.close_time, fresh_until))
             return deals
 
     async def on_tick(self, tick: Tick) -> list[Deal]:
@@ -234,8 +234,7 @@ class PaperBroker:
                 if hit is not None:
                     hits.append((position, hit[0], hit[1]))
             deals = await self._book_exits(spec, hits)
-            fresh_until = tick.time + self._stale
-            self._quotes[spec.name] = Quote(tick.bid, ask, tick.time, fresh_until)
+            self._set_quote(spec.name, Quote(tick.bid, ask, tick.time, tick.time + self._stale))
             return deals
 
     # ------------------------------------------------------------------ trading
@@ -259,6 +258,7 @@ class PaperBroker:
             )
             if refused is not None:
                 return refused
+            volume = spec.normalize_volume(volume)  # 0.30000000000000004 -> 0.3 once valid
             quote = self._quotes[spec.name]
             slip = self._slippage_points * spec.point
             price = spec.normalize_price(sim.entry_price(side, quote.bid, quote.ask, slip))
@@ -315,6 +315,10 @@ class PaperBroker:
             )
             if refused is not None:
                 return refused
+            if abs(amount - position.volume) > 1e-9:  # a partial: settle float noise
+                amount = spec.normalize_volume(amount)
+            else:
+                amount = position.volume
             quote = self._quotes[spec.name]
             slip = self._slippage_points * spec.point
             price = sim.exit_price(position.side, quote.bid, quote.ask, slip)
@@ -446,6 +450,11 @@ class PaperBroker:
     def _unknown(self, ticket: int) -> OrderResult:
         msg = f"no open position #{ticket} (closed already or never opened)"
         return sim.refusal(RejectReason.UNKNOWN_POSITION, msg)
+
+    def _set_quote(self, symbol: str, quote: Quote) -> None:
+        current = self._quotes.get(symbol)
+        if current is None or quote.time >= current.time:  # a late bar never rolls prices back
+            self._quotes[symbol] = quote
 
     def _quote_refusal(self, spec: SymbolSpec) -> OrderResult | None:
         quote = self._quotes.get(spec.name)

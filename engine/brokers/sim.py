@@ -205,7 +205,7 @@ def close_volume_refusal(
     if volume > position.volume + 1e-9:
         msg = f"close volume {volume:g} exceeds position #{position.ticket}'s {position.volume:g}"
         return refusal(RejectReason.INVALID_CLOSE_VOLUME, msg)
-    if volume == position.volume:
+    if abs(volume - position.volume) <= 1e-9:
         return None
     refused = volume_refusal(spec, volume)
     if refused is not None:

@@ -158,6 +158,9 @@ async def test_positions_opened_after_a_bar_closed_are_not_judged_on_it() -> Non
     # A late-delivered bar that closed at 14:00, before the 14:30 entry, dipped to 1980.
     assert await broker.on_bar(h1(2000.0, 2001.0, 1980.0, 1995.0, at=T0)) == []
     assert len(await broker.positions()) == 1
+    # Nor does it roll the newer 14:30 quote back to its 14:00 close.
+    tick = await broker.tick("XAUUSD")
+    assert (tick.bid, tick.time) == (2000.00, clock.now())
 
 
 async def test_tick_triggers_a_stop_at_the_tick_price() -> None:
