@@ -1,0 +1,416 @@
+"""Read bar files a trader brings: MT5 terminal exports, Dukascopy exports and plain OHLC CSV.
+
+Formats, detected from the header:
+- MT5 (Symbols > Bars > Export): tab-separated ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE>
+  <TICKVOL> <VOL> <SPREAD>``, dates like ``2024.01.02``, times ``00:00:00``; daily exports have no
+  ``<TIME>``. Times are the broker's server time: pass ``utc_offset_hours`` (e.g. 2 or 3).
+- Dukascopy: ``Time,Open,High,Low,Close,Volume`` with ``01.01.2017 22:00:00.000`` (UTC), or
+  "Local time" values ending in ``GMT+0200`` (the offset is applied).
+- Plain: case-insensitive headers, a time column (``time``, ``date``, ``datetime``,
+  ``timestamp``) or split ``date`` + ``time``; ``open, high, low, close``; optional ``volume`` or
+  ``tick_volume``; optional ``spread`` in whole points. ISO times may carry their own offset;
+  naive times are UTC unless ``utc_offset_hours`` says otherwise; epoch seconds/ms work too.
+
+Every rule is checked (times readable, numbers present, prices positive, high >= max(open,
+close), low <= min(open, close), volume and spread non-negative, ascending, no duplicate times)
+and the first broken one raises ``DataValidationError`` naming the file line ("row 57: high
+1901.2 < close 1903.0"); the header is row 1. Gaps are reported, not refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.data.frames import bars_frame, label
+from engine.data.gaps import Gap, find_gaps
+from engine.data.resample import period_labels
+from engine.errors import BadArguments, DataValidationError
+from engine.models import Timeframe
+from engine.ports import BarRepo
+
+
+class CsvFormat(StrEnum):
+    MT5 = "mt5"
+    DUKASCOPY = "dukascopy"
+    PLAIN = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an imported file holds and how well it fits the declared timeframe."""
+
+    format: CsvFormat
+    timeframe: Timeframe
+    rows: int
+    start: datetime  # first bar's open time, UTC
+    end: datetime  # last bar's open time, UTC
+    spacing: timedelta | None  # most common distance between consecutive bars (None: 1 row)
+    misaligned: int  # bars whose open time is not on the timeframe's grid
+    gaps: int
+    missing_bars: int
+    largest_gaps: tuple[Gap, ...]
+    utc_offset_hours: float = 0.0
+
+    @property
+    def timeframe_ok(self) -> bool:
+        """True when bars sit on the timeframe's grid and are mostly one timeframe apart."""
+        if self.misaligned:
+            return False
+        if self.spacing is None:
+            return True
+        if self.timeframe is Timeframe.MN1:
+            return timedelta(days=28) <= self.spacing <= timedelta(days=31)
+        return self.spacing == self.timeframe.delta
+
+    def summary(self) -> str:
+        """English one-paragraph summary for the CLI."""
+        text = (
+            f"{self.rows} {self.timeframe.value} bars ({self.format.value}), "
+            f"{self.start:%Y-%m-%d %H:%M}..{self.end:%Y-%m-%d %H:%M} UTC"
+        )
+        if not self.timeframe_ok:
+            text += (
+                f"; spacing {self.spacing} and {self.misaligned} bars off the grid do not match "
+                f"{self.timeframe.value}"
+            )
+        if not self.gaps:
+            return text + "; no gaps beyond weekends and the daily break"
+        worst = ", ".join(
+            f"{g.after:%Y-%m-%d %H:%M}->{g.before:%Y-%m-%d %H:%M} ({g.missing_bars} bars)"
+            for g in self.largest_gaps
+        )
+        return text + f"; {self.gaps} gaps, {self.missing_bars} bars missing; largest: {worst}"
+
+
+_TIME_NAMES = ("datetime", "timestamp", "date_time", "time", "date", "gmt_time", "local_time")
+_VOLUME_NAMES = ("tickvol", "tick_volume", "volume", "vol", "tick_vol")
+_EPOCH = re.compile(r"\d{9,13}(\.\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_DATE_FORMATS = (
+    (re.compile(r"\d{4}\.\d{2}\.\d{2}"), "%Y.%m.%d"),
+    (re.compile(r"\d{2}\.\d{2}\.\d{4}"), "%d.%m.%Y"),
+    (re.compile(r"\d{4}/\d{2}/\d{2}"), "%Y/%m/%d"),
+)
+_CLOCK_FORMATS = (
+    (re.compile(r"\d{1,2}:\d{2}:\d{2}\.\d+"), "%H:%M:%S.%f"),
+    (re.compile(r"\d{1,2}:\d{2}:\d{2}"), "%H:%M:%S"),
+    (re.compile(r"\d{1,2}:\d{2}"), "%H:%M"),
+)
+_GMT_SUFFIX = re.compile(r"\s*GMT([+-])(\d{2}):?(\d{2})$")
+_DUKASCOPY_TIME = re.compile(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}\.\d{3}(\s*GMT[+-]\d{4})?")
+
+
+def _fail(line: int, text: str, count: int = 1) -> DataValidationError:
+    more = f" ({count} rows break this rule, the first is shown)" if count > 1 else ""
+    return DataValidationError(f"row {line}: {text}{more}", row=line, rule=text)
+
+
+def decode_text(data: bytes) -> str:
+    """File bytes as text: UTF-8 (with or without BOM) or UTF-16 (MT5 writes UTF-16 LE)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:200]:
+        return data.decode("utf-16-le")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"not a text file (UTF-8 or UTF-16 expected): byte {exc.start} is not UTF-8"
+        raise DataValidationError(msg) from None
+
+
+def _column_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().strip("<>").strip().lower())
+
+
+def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
+    return next((columns[n] for n in names if n in columns), None)
+
+
+def _time_strings(raw: pd.DataFrame, columns: dict[str, str], header: str) -> pd.Series:
+    if "date" in columns and "time" in columns:
+        date, clock = raw[columns["date"]].fillna(""), raw[columns["time"]].fillna("")
+        return (date.str.strip() + " " + clock.str.strip()).str.strip()
+    name = _pick(columns, _TIME_NAMES)
+    if name is None:
+        msg = (
+            f"cannot read the header {header!r}: need a time column (time, date, datetime or "
+            "timestamp, or MT5's <DATE> <TIME>) and open, high, low, close"
+        )
+        raise DataValidationError(msg, rule="header")
+    return raw[name].fillna("").str.strip()
+
+
+def _bad_times(times: pd.Series, text: pd.Series, lines: np.ndarray, like: str) -> None:
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if bad.size:
+        i = bad[0]
+        shown = text.iloc[i]
+        what = "is empty" if not shown else f"{shown!r} does not read like {like!r}"
+        raise _fail(int(lines[i]), f"time {what}", int(bad.size))
+
+
+def _parse_times(text: pd.Series, lines: np.ndarray, utc_offset_hours: float) -> pd.DatetimeIndex:
+    """UTC open times; naive values are shifted by ``-utc_offset_hours``."""
+    first = str(text.iloc[0])
+    own_offset: pd.Series | None = None
+    if _EPOCH.fullmatch(first):
+        numbers = pd.to_numeric(text, errors="coerce")
+        unit = "ms" if float(numbers.iloc[0]) > 1e11 else "s"
+        times = pd.to_datetime(numbers, unit=unit, utc=True)
+    elif _ISO_DATE.match(first):
+        times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        if _ISO_OFFSET.search(first):
+            own_offset = pd.Series(0.0, index=text.index)
+    else:
+        date_fmt = next((f for p, f in _DATE_FORMATS if p.match(first)), None)
+        if date_fmt is None:
+            raise _fail(int(lines[0]), f"time {first!r} is not a date this reader knows")
+        suffix = text.str.extract(_GMT_SUFFIX)
+        if suffix[0].notna().any():
+            sign = np.where(suffix[0] == "-", -1.0, 1.0)
+            hours = suffix[1].astype(float) + suffix[2].astype(float) / 60
+            own_offset = (sign * hours).fillna(0.0)
+            text = text.str.replace(_GMT_SUFFIX, "", regex=True)
+        rest = str(text.iloc[0])[10:].strip()
+        clock = next((f for p, f in _CLOCK_FORMATS if p.fullmatch(rest)), None)
+        if rest and clock is None:
+            raise _fail(int(lines[0]), f"time of day {rest!r} in {first!r} is not HH:MM[:SS]")
+        fmt = f"{date_fmt} {clock}" if rest else date_fmt
+        times = pd.to_datetime(text, format=fmt, errors="coerce").dt.tz_localize("UTC")
+    _bad_times(times, text, lines, first)
+    if own_offset is not None:
+        if utc_offset_hours:
+            msg = (
+                f"utc_offset_hours={utc_offset_hours:g} was given but the file's times carry "
+                f"their own offset ({first!r}); drop the option"
+            )
+            raise BadArguments(msg, code="utc_offset_conflict")
+        if isinstance(own_offset, pd.Series) and own_offset.any():
+            times = times - pd.to_timedelta(own_offset.to_numpy(dtype=float), unit="h")
+    elif utc_offset_hours:
+        times = times - pd.Timedelta(hours=utc_offset_hours)
+    return pd.DatetimeIndex(times, name="time")
+
+
+def _numbers(raw: pd.DataFrame, column: str, name: str, lines: np.ndarray) -> np.ndarray:
+    text = raw[column].fillna("").str.strip().str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(np.isnan(values))
+    if bad.size:
+        i = bad[0]
+        shown = text.iloc[i]
+        what = "is empty" if shown == "" else f"{shown!r} is not a number"
+        if shown.lower() in ("nan", "na", "null", "none", "n/a"):
+            what = "is NaN"
+        raise _fail(int(lines[i]), f"{name} {what}", int(bad.size))
+    return values
+
+
+def _check_rule(broken: np.ndarray, lines: np.ndarray, describe: Callable[[int], str]) -> None:
+    bad = np.flatnonzero(broken)
+    if bad.size:
+        i = int(bad[0])
+        raise _fail(int(lines[i]), describe(i), int(bad.size))
+
+
+def _validate_values(cols: dict[str, np.ndarray], lines: np.ndarray) -> None:
+    o, h, lo, c = cols["open"], cols["high"], cols["low"], cols["close"]
+    vol, spread = cols["volume"], cols["spread"]
+    for name in ("open", "high", "low", "close"):
+        v = cols[name]
+        _check_rule(v <= 0, lines, lambda i, n=name, v=v: f"{n} {float(v[i])} is not positive")
+
+    def high_rule(i: int) -> str:
+        other, value = ("close", c[i]) if h[i] < c[i] else ("open", o[i])
+        return f"high {float(h[i])} < {other} {float(value)}"
+
+    def low_rule(i: int) -> str:
+        other, value = ("close", c[i]) if lo[i] > c[i] else ("open", o[i])
+        return f"low {float(lo[i])} > {other} {float(value)}"
+
+    _check_rule(h < np.maximum(o, c), lines, high_rule)
+    _check_rule(lo > np.minimum(o, c), lines, low_rule)
+    _check_rule(vol < 0, lines, lambda i: f"volume {float(vol[i])} is negative")
+    _check_rule(spread < 0, lines, lambda i: f"spread {float(spread[i])} is negative")
+    _check_rule(
+        spread != np.rint(spread),
+        lines,
+        lambda i: f"spread {float(spread[i])} is not a whole number of points",
+    )
+
+
+def _validate_order(times: pd.DatetimeIndex, lines: np.ndarray) -> None:
+    if len(times) < 2:
+        return
+    step = np.diff(times.as_unit("ns").asi8)
+    if (step < 0).all():
+        msg = "rows are in descending time order (newest first); sort them oldest first"
+        raise DataValidationError(msg, rule="descending")
+
+    def stamp(i: int) -> str:
+        return f"{times[i]:%Y-%m-%d %H:%M}"
+
+    _check_rule(
+        np.concatenate(([False], step < 0)),
+        lines,
+        lambda i: (
+            f"time {stamp(i)} is earlier than row {int(lines[i - 1])}'s {stamp(i - 1)} "
+            "(rows must be in ascending time order)"
+        ),
+    )
+    _check_rule(
+        np.concatenate(([False], step == 0)),
+        lines,
+        lambda i: f"duplicate time {stamp(i)} (same as row {int(lines[i - 1])})",
+    )
+
+
+def _read_table(text: str) -> tuple[pd.DataFrame, str, int]:
+    """Raw string cells, the header line and its line number (leading blank lines skipped)."""
+    all_lines = text.splitlines()
+    header_at = next((i for i, line in enumerate(all_lines) if line.strip()), None)
+    if header_at is None:
+        raise DataValidationError("the file is empty", rule="empty")
+    header = all_lines[header_at]
+    sep = max(("\t", ",", ";"), key=header.count)
+    body = "\n".join(all_lines[header_at:])
+    try:
+        raw = pd.read_csv(
+            io.StringIO(body),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"cannot split the file into columns: {str(exc).strip()}"
+        raise DataValidationError(msg, rule="columns") from None
+    return raw, header, header_at + 1
+
+
+def parse_bars_csv(
+    text: str, timeframe: Timeframe, *, utc_offset_hours: float = 0.0
+) -> tuple[pd.DataFrame, ImportReport]:
+    """Parse and validate bar text in any supported format; returns the frame and a report.
+
+    Raises ``DataValidationError`` naming the first broken rule and its row (file line), and
+    ``BadArguments`` when ``utc_offset_hours`` is given for times that carry their own offset.
+    """
+    raw, header, header_line = _read_table(text)
+    lines = np.arange(len(raw)) + header_line + 1
+    keep = np.zeros(len(raw), dtype=bool)  # blank lines are skipped, not errors
+    for column in raw.columns:
+        keep |= raw[column].fillna("").str.strip().ne("").to_numpy()
+    raw, lines = raw.loc[keep].reset_index(drop=True), lines[keep]
+    if raw.empty:
+        raise DataValidationError("no bars: the file has a header but no rows", rule="empty")
+    columns = {_column_key(str(c)): str(c) for c in raw.columns}
+    missing = [n for n in ("open", "high", "low", "close") if n not in columns]
+    if missing:
+        found = ", ".join(columns) or "nothing"
+        msg = f"cannot read the header {header.strip()!r}: no {', '.join(missing)} column "
+        msg += f"(found: {found})"
+        raise DataValidationError(msg, rule="header")
+    time_text = _time_strings(raw, columns, header.strip())
+    fmt = CsvFormat.PLAIN
+    if "<" in header:
+        fmt = CsvFormat.MT5
+    elif _DUKASCOPY_TIME.fullmatch(str(time_text.iloc[0])):
+        fmt = CsvFormat.DUKASCOPY
+    times = _parse_times(time_text, lines, utc_offset_hours)
+    cols = {n: _numbers(raw, columns[n], n, lines) for n in ("open", "high", "low", "close")}
+    volume_col = _pick(columns, _VOLUME_NAMES)
+    zeros = np.zeros(len(raw))
+    cols["volume"] = zeros if volume_col is None else _numbers(raw, volume_col, "volume", lines)
+    spread_col = columns.get("spread")
+    cols["spread"] = zeros if spread_col is None else _numbers(raw, spread_col, "spread", lines)
+    _validate_values(cols, lines)
+    _validate_order(times, lines)
+    frame = bars_frame(
+        times,
+        cols["open"],
+        cols["high"],
+        cols["low"],
+        cols["close"],
+        cols["volume"],
+        cols["spread"],
+    )
+    label(frame, source=f"csv ({fmt.value})", simulated=False, note="")
+    return frame, _report(frame, fmt, timeframe, utc_offset_hours)
+
+
+def _report(
+    frame: pd.DataFrame, fmt: CsvFormat, timeframe: Timeframe, utc_offset_hours: float
+) -> ImportReport:
+    index = pd.DatetimeIndex(frame.index)
+    spacing = None
+    if len(index) > 1:
+        diffs = pd.Series(np.diff(index.as_unit("ns").asi8))
+        spacing = pd.Timedelta(int(diffs.mode().iloc[0]), unit="ns").to_pytimedelta()
+    misaligned = int((period_labels(index, timeframe) != index).sum())
+    gaps = find_gaps(index, timeframe)
+    return ImportReport(
+        format=fmt,
+        timeframe=timeframe,
+        rows=len(frame),
+        start=index[0].to_pydatetime(),
+        end=index[-1].to_pydatetime(),
+        spacing=spacing,
+        misaligned=misaligned,
+        gaps=gaps.count,
+        missing_bars=gaps.missing_bars,
+        largest_gaps=gaps.largest,
+        utc_offset_hours=utc_offset_hours,
+    )
+
+
+def read_bars_csv(
+    path: Path | str, timeframe: Timeframe, *, utc_offset_hours: float = 0.0
+) -> tuple[pd.DataFrame, ImportReport]:
+    """``parse_bars_csv`` on a file (UTF-8 or UTF-16); the frame's source names the file."""
+    file = Path(path)
+    frame, report = parse_bars_csv(
+        decode_text(file.read_bytes()), timeframe, utc_offset_hours=utc_offset_hours
+    )
+    frame.attrs["source"] = f"csv: {file.name}"
+    return frame, report
+
+
+async def import_csv(
+    repo: BarRepo,
+    path: Path | str,
+    symbol: str,
+    timeframe: Timeframe,
+    *,
+    utc_offset_hours: float = 0.0,
+) -> ImportReport:
+    """Read, validate and store a bar file in the bars cache (``chattrader data import``).
+
+    Refuses (``DataValidationError``) a file whose bar spacing or alignment does not match
+    ``timeframe``, so a mislabelled file never lands in the cache. Returns the report.
+    """
+    frame, report = await asyncio.to_thread(
+        read_bars_csv, path, timeframe, utc_offset_hours=utc_offset_hours
+    )
+    if not report.timeframe_ok:
+        msg = (
+            f"{Path(path).name} does not hold {timeframe.value} bars: most bars are "
+            f"{report.spacing} apart and {report.misaligned} are off the {timeframe.value} grid"
+        )
+        raise DataValidationError(msg, rule="timeframe")
+    await repo.upsert(
+        symbol.upper(), timeframe, frame, source=frame.attrs["source"], simulated=False, note=""
+    )
+    return report
