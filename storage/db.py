@@ -73,9 +73,10 @@ class Database:
             file.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(MEMORY if file is None else file, isolation_level=None)
         try:
+            # The timeout first: switching to WAL needs a lock another process may hold.
+            await _pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
             journal = await _pragma(conn, "journal_mode=WAL" if file else "journal_mode")
             await _pragma(conn, "foreign_keys=ON")
-            await _pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
             # NORMAL is durable against application crashes in WAL mode; only an OS crash or
             # power loss can lose the last commits, never corrupt the file.
             await _pragma(conn, "synchronous=NORMAL")
