@@ -177,7 +177,8 @@ class Strategy(ABC, Generic[P]):
         """Longest Wilder/EMA period used (0 if none): it sets how much history live needs."""
 
     def lookback(self, params: P) -> int:
-        """Bars the live loop should pass so its last row equals a full-history backtest's."""
+        """Bars the live loop should pass: its last row then matches a full-history backtest's
+        row (same side; distances and indicators within about 1e-9 relative)."""
         return self.warmup(params) + CONVERGENCE_PERIODS * self.recursive_period(params)
 
     @abstractmethod
