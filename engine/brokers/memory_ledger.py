@@ -2,11 +2,13 @@
 
 Each ``commit`` is validated in full before anything is touched, and the apply step cannot
 fail, so a refused change leaves nothing half-applied, just as a rolled-back transaction would.
-Within one change, upserts are applied before removals. Deal tickets are unique (a repeated
-ticket is refused like a primary-key conflict); ``deals`` returns deals with time in
-[start, end) ordered by (time, ticket). A fresh account starts at ticket 1; ``reset`` keeps the
-ticket counter running so tickets are never reused. Commits cost O(log n) in the deal count
-when deals arrive in time order, so a long backtest stays linear.
+Like ``storage.repos.paper.SqlitePaperLedger`` it refuses (here with ``ValueError``) a commit
+before the first ``load``, a ticket counter going back, removing a ticket that is not open, a
+ticket both upserted and removed, and a deal ticket booked twice. ``deals`` returns deals with
+time in [start, end) ordered by (time, ticket); ``deal_by_client_id`` the lowest-ticket deal
+with that id. A fresh account starts at ticket 1; ``reset`` keeps the ticket counter running so
+tickets are never reused. Commits cost O(log n) in the deal count when deals arrive in time
+order, so a long backtest stays linear.
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ class MemoryPaperLedger:
         if change.next_ticket < self._next_ticket:
             msg = f"ticket counter must not go back: {change.next_ticket} < {self._next_ticket}"
             raise ValueError(msg)
+        both = sorted({p.ticket for p in change.upsert}.intersection(change.remove))
+        if both:
+            msg = f"tickets {both} are both upserted and removed in one paper change"
+            raise ValueError(msg)
+        missing = sorted(set(change.remove) - self._positions.keys())
+        if missing or len(set(change.remove)) != len(change.remove):
+            msg = f"paper position tickets {missing or list(change.remove)} cannot be removed"
+            raise ValueError(msg)
         fresh = [d.ticket for d in change.deals]
         clash = sorted(self._deal_tickets.intersection(fresh))
         if clash or len(set(fresh)) != len(fresh):
@@ -61,19 +71,20 @@ class MemoryPaperLedger:
         # Nothing below can raise: the change is applied whole.
         self._balance = change.balance
         self._next_ticket = change.next_ticket
+        for ticket in change.remove:
+            del self._positions[ticket]
         for position in change.upsert:
             self._positions[position.ticket] = position
-        for ticket in change.remove:
-            self._positions.pop(ticket, None)
         for deal in change.deals:
             insort(self._deals, deal, key=_deal_key)
             self._deal_tickets.add(deal.ticket)
-            if deal.client_id:
-                self._by_client_id.setdefault(deal.client_id, deal)
+            known = self._by_client_id.get(deal.client_id)
+            if deal.client_id and (known is None or deal.ticket < known.ticket):
+                self._by_client_id[deal.client_id] = deal
         self.commits += 1
 
     async def deal_by_client_id(self, client_id: str) -> Deal | None:
-        """The first deal booked under ``client_id``; None for an empty or unknown id."""
+        """The lowest-ticket deal booked under ``client_id``; None for "" or an unknown id."""
         if not client_id:
             return None
         return self._by_client_id.get(client_id)

@@ -46,7 +46,7 @@ async def test_commit_before_load_is_refused() -> None:
         await MemoryPaperLedger().commit(PaperChange(1.0, 1))
 
 
-async def test_commit_applies_upserts_then_removals_and_deals() -> None:
+async def test_commit_applies_positions_and_deals() -> None:
     ledger = MemoryPaperLedger()
     await ledger.load(10_000.0)
     await ledger.commit(PaperChange(10_000.0, 5, upsert=(position(3), position(1))))
@@ -66,6 +66,8 @@ async def test_commit_applies_upserts_then_removals_and_deals() -> None:
         PaperChange(1.0, 9, upsert=(position(4),), deals=(deal(2),)),  # deal 2 already booked
         PaperChange(1.0, 9, deals=(deal(8), deal(8))),  # one ticket twice
         PaperChange(1.0, 2, upsert=(position(4),)),  # counter going back from 3
+        PaperChange(1.0, 9, upsert=(position(4),), remove=(5,)),  # ticket 5 is not open
+        PaperChange(1.0, 9, upsert=(position(1, 0.05),), remove=(1,)),  # both on ticket 1
     ],
 )
 async def test_a_refused_commit_applies_nothing(bad: PaperChange) -> None:
@@ -74,6 +76,7 @@ async def test_a_refused_commit_applies_nothing(bad: PaperChange) -> None:
     await ledger.commit(PaperChange(9_999.0, 3, upsert=(position(1),), deals=(deal(2),)))
     with pytest.raises(ValueError, match="ticket"):
         await ledger.commit(bad)
+    assert ledger.commits == 1
     snapshot = await ledger.load(0.0)
     assert (snapshot.balance, snapshot.next_ticket) == (9_999.0, 3)
     assert [p.ticket for p in snapshot.positions] == [1]
@@ -98,10 +101,10 @@ async def test_deals_window_symbol_and_order() -> None:
 async def test_deal_by_client_id() -> None:
     ledger = MemoryPaperLedger()
     await ledger.load(0.0)
-    await ledger.commit(PaperChange(0.0, 9, deals=(deal(2, client_id="a"), deal(4))))
-    await ledger.commit(PaperChange(0.0, 9, deals=(deal(6, 5, client_id="a"),)))
+    await ledger.commit(PaperChange(0.0, 9, deals=(deal(4, client_id="a"), deal(6))))
+    await ledger.commit(PaperChange(0.0, 9, deals=(deal(2, 5, client_id="a"),)))
     found = await ledger.deal_by_client_id("a")
-    assert found is not None and found.ticket == 2  # the first deal under that id
+    assert found is not None and found.ticket == 2  # the lowest ticket under that id
     assert await ledger.deal_by_client_id("") is None  # SL/TP deals carry no client id
     assert await ledger.deal_by_client_id("b") is None
 

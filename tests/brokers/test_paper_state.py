@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +26,9 @@ from engine.models import (
     Side,
     Tick,
 )
-from engine.ports import PaperChange
+from engine.ports import PaperChange, PaperLedger
 from engine.symbols import DEFAULT_SPECS, XAUUSD
+from storage import open_storage
 
 T0 = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
 EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -36,7 +39,7 @@ def buy(cid: str, volume: float = 0.10, **levels: float) -> OrderRequest:
     return OrderRequest(cid, "XAUUSD", Side.BUY, volume, **levels)
 
 
-async def started(ledger: MemoryPaperLedger, clock: SimClock, **options: Any) -> PaperBroker:
+async def started(ledger: PaperLedger, clock: SimClock, **options: Any) -> PaperBroker:
     broker = PaperBroker(ledger, clock, GOLD, **options)
     await broker.connect()
     await broker.on_tick(Tick("XAUUSD", clock.now(), 2000.00, 2000.30))
@@ -55,6 +58,46 @@ class FlakyLedger(MemoryPaperLedger):
             msg = "disk I/O error"
             raise OSError(msg)
         await super().commit(change)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def any_ledger(request: pytest.FixtureRequest) -> AsyncIterator[PaperLedger]:
+    """The in-memory ledger and the SQLite one must behave the same under the broker."""
+    if request.param == "memory":
+        yield MemoryPaperLedger()
+        return
+    storage = await open_storage(":memory:", SimClock(T0))
+    yield storage.paper
+    await storage.close()
+
+
+async def test_restart_on_a_sqlite_file_resumes_everything(tmp_path: Path) -> None:
+    clock, path = SimClock(T0), tmp_path / "paper.db"
+    storage = await open_storage(path, clock)
+    broker = await started(storage.paper, clock, commission_per_lot=7.0)
+    kept = await broker.send(buy("keep", 0.30, sl=1990.0, tp=2010.0))
+    cut = await broker.send(buy("cut", 0.20))
+    await broker.on_tick(Tick("XAUUSD", T0, 2005.00, 2005.30))
+    assert (await broker.close_position(cut.ticket, 0.05, client_id="cut-1")).ok
+    # Entries pay 0.30 * 7 = 2.10 and 0.20 * 7 = 1.40; the 0.05 cut earns
+    # (2005.00 - 2000.30) * 100 * 0.05 = 23.50 and pays 0.35: 10000 - 3.50 + 23.15 = 10019.65.
+    assert (await broker.account()).balance == pytest.approx(10_019.65)
+    await broker.close()
+    await storage.close()
+
+    storage = await open_storage(path, clock)
+    again = await started(storage.paper, clock, commission_per_lot=7.0)
+    assert [(p.ticket, p.volume, p.sl, p.tp) for p in await again.positions()] == [
+        (kept.ticket, 0.30, 1990.0, 2010.0),
+        (cut.ticket, pytest.approx(0.15), None, None),
+    ]
+    assert (await again.account()).balance == pytest.approx(10_019.65)
+    assert (await again.send(buy("keep"))).reject is RejectReason.DUPLICATE
+    retry = await again.close_position(cut.ticket, 0.05, client_id="cut-1")
+    assert retry.reject is RejectReason.DUPLICATE
+    # Tickets 1-2 keep, 3-4 cut, 5-6 the partial close: the next order is 7.
+    assert (await again.send(buy("next"))).ticket == 7
+    await storage.close()
 
 
 async def test_restart_resumes_the_ticket_counter() -> None:
@@ -89,16 +132,18 @@ async def test_ledger_positions_in_an_unconfigured_symbol_refuse_to_load() -> No
         await PaperBroker(ledger, clock, GOLD).connect()
 
 
-async def test_concurrent_sends_with_one_client_id_fill_once() -> None:
-    broker = await started(MemoryPaperLedger(), SimClock(T0))
+async def test_concurrent_sends_with_one_client_id_fill_once(any_ledger: PaperLedger) -> None:
+    broker = await started(any_ledger, SimClock(T0))
     results = await asyncio.gather(*(broker.send(buy("same")) for _ in range(5)))
     assert sum(r.ok for r in results) == 1
     assert {r.reject for r in results if not r.ok} == {RejectReason.DUPLICATE}
     assert len(await broker.positions()) == 1
 
 
-async def test_client_id_of_a_closed_position_is_still_a_duplicate() -> None:
-    broker = await started(MemoryPaperLedger(), SimClock(T0))
+async def test_client_id_of_a_closed_position_is_still_a_duplicate(
+    any_ledger: PaperLedger,
+) -> None:
+    broker = await started(any_ledger, SimClock(T0))
     first = await broker.send(buy("a"))
     await broker.close_position(first.ticket, client_id="close-a")
     again = await broker.send(buy("a"))
@@ -134,9 +179,8 @@ async def test_a_failed_commit_changes_nothing() -> None:
     assert retry.ok and retry.ticket == kept.ticket + 2  # the failed attempt used no ticket
 
 
-async def test_reset_starts_again() -> None:
-    ledger, clock = MemoryPaperLedger(), SimClock(T0)
-    broker = await started(ledger, clock)
+async def test_reset_starts_again(any_ledger: PaperLedger) -> None:
+    broker = await started(any_ledger, SimClock(T0))
     await broker.send(buy("a"))
     await broker.reset(5_000.0)
     assert await broker.positions() == [] and await broker.deals(*EVER) == []
@@ -152,11 +196,11 @@ async def test_find_open_position_after_a_partial_close() -> None:
     assert isinstance(found, Position) and found.volume == pytest.approx(0.07)
 
 
-async def test_random_trades_add_up() -> None:
+async def test_random_trades_add_up(any_ledger: PaperLedger) -> None:
     """300 seeded steps of price moves, entries with stops, full and partial closes and one
     restart; then every deal is checked against plain arithmetic."""
     rng = random.Random(1234)
-    ledger, clock = MemoryPaperLedger(), SimClock(T0)
+    ledger, clock = any_ledger, SimClock(T0)
     options: dict[str, Any] = {"commission_per_lot": 3.0, "slippage_points": 2, "leverage": 500}
     broker = await started(ledger, clock, **options)
     price = 2000.00
