@@ -21,7 +21,9 @@ from engine.charts import (
 from engine.errors import DataUnavailable
 from engine.models import Side
 
-EURUSD_CSV = Path("/work/shared/data/FOREX_EURUSD_1H_ASK.csv")
+# The repository's gzip of shared/data/FOREX_EURUSD_1H_ASK.csv (identical: sha256 28398b7e…),
+# so the tests do not depend on where shared/ is mounted.
+EURUSD_CSV = Path(__file__).resolve().parents[2] / "engine/data/bundled/FOREX_EURUSD_1H_ASK.csv.gz"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -20,7 +20,9 @@ import pytest
 
 from engine.indicators import atr, bollinger, donchian, ema, macd, rsi, sma, true_range, wilder
 
-EURUSD_CSV = Path("/work/shared/data/FOREX_EURUSD_1H_ASK.csv")
+# The repository's gzip of shared/data/FOREX_EURUSD_1H_ASK.csv (identical: sha256 28398b7e…),
+# so the tests do not depend on where shared/ is mounted.
+EURUSD_CSV = Path(__file__).resolve().parents[2] / "engine/data/bundled/FOREX_EURUSD_1H_ASK.csv.gz"
 
 # ChartSchool cs-rsi.xls: QQQQ closes and the 14-period RSI column (first value on bar 14).
 RSI_CLOSE = [

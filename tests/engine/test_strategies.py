@@ -26,7 +26,9 @@ from engine.strategies import (
 )
 from engine.strategies.base import crossings, signal_frame
 
-EURUSD_CSV = Path("/work/shared/data/FOREX_EURUSD_1H_ASK.csv")
+# The repository's gzip of shared/data/FOREX_EURUSD_1H_ASK.csv (identical: sha256 28398b7e…),
+# so the tests do not depend on where shared/ is mounted.
+EURUSD_CSV = Path(__file__).resolve().parents[2] / "engine/data/bundled/FOREX_EURUSD_1H_ASK.csv.gz"
 
 
 @pytest.fixture(scope="module")
