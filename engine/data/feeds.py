@@ -176,8 +176,9 @@ class ReplayFeed:
     four quotes inside the bar (open, the extreme nearer the open's direction, the other one,
     close: O-L-H-C for a rising bar, O-H-L-C for a falling one; ask = bid + spread x point), and
     with ``clock`` (a ``SimClock``) it moves the clock to each quote's time and to the bar's
-    close, so the paper broker and the trader live in replayed time. No randomness: the same
-    frame always replays the same way.
+    close, so the paper broker and the trader live in replayed time (that clock must not be
+    ahead of the first replayed bar, and must not be the one the sleep advances). No randomness:
+    the same frame always replays the same way.
     """
 
     def __init__(
@@ -214,13 +215,12 @@ class ReplayFeed:
         for bar in to_bars(frame, symbol, timeframe):
             await self._sleep(pause)
             if self._on_tick is not None:
-                self._emit_quotes(bar)
+                self._emit_quotes(bar, self._on_tick)
             if self._clock is not None:
                 self._clock.advance_to(bar.close_time)
             yield bar
 
-    def _emit_quotes(self, bar: Bar) -> None:
-        assert self._on_tick is not None
+    def _emit_quotes(self, bar: Bar, on_tick: OnTick) -> None:
         rising = bar.close >= bar.open
         path = (
             (bar.open, bar.low, bar.high, bar.close)
@@ -239,4 +239,4 @@ class ReplayFeed:
             if self._clock is not None:
                 self._clock.advance_to(t)
             ask = price + bar.spread * self._point
-            self._on_tick(Tick(symbol=bar.symbol, time=t, bid=price, ask=ask))
+            on_tick(Tick(symbol=bar.symbol, time=t, bid=price, ask=ask))

@@ -96,8 +96,8 @@ def _walk(
     n = len(times)
     hours = np.asarray(times.hour)
     step_var = sessions.minute_variance(hours) * base.minutes / sub * spec.daily_vol**2
-    ns = times.asi8
-    jump = np.diff(ns, prepend=ns[0]) // 1_000_000_000  # seconds since the previous bar
+    seconds = times.as_unit("s").asi8
+    jump = np.diff(seconds, prepend=seconds[0])  # seconds since the previous bar
     gap_share = np.where(jump > 86_400, spec.weekend_gap_share, spec.reopen_gap_share)
     gap_var = np.where(jump > base.minutes * 60, gap_share * spec.daily_vol**2, 0.0)
     shocks = StableRandom(seed, 0).normals(n * (sub + 1)).reshape(n, sub + 1)
