@@ -139,8 +139,7 @@ def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
 
 def _time_strings(raw: pd.DataFrame, columns: dict[str, str], header: str) -> pd.Series:
     if "date" in columns and "time" in columns:
-        date, clock = raw[columns["date"]].fillna(""), raw[columns["time"]].fillna("")
-        return (date.str.strip() + " " + clock.str.strip()).str.strip()
+        return raw[columns["date"]].fillna("") + " " + raw[columns["time"]].fillna("")
     name = _pick(columns, _TIME_NAMES)
     if name is None:
         msg = (
@@ -148,7 +147,7 @@ def _time_strings(raw: pd.DataFrame, columns: dict[str, str], header: str) -> pd
             "timestamp, or MT5's <DATE> <TIME>) and open, high, low, close"
         )
         raise DataValidationError(msg, rule="header")
-    return raw[name].fillna("").str.strip()
+    return raw[name].fillna("")
 
 
 def _bad_times(times: pd.Series, text: pd.Series, lines: np.ndarray, like: str) -> None:
@@ -163,6 +162,9 @@ def _bad_times(times: pd.Series, text: pd.Series, lines: np.ndarray, like: str) 
 def _parse_times(text: pd.Series, lines: np.ndarray, utc_offset_hours: float) -> pd.DatetimeIndex:
     """UTC open times; naive values are shifted by ``-utc_offset_hours``."""
     first = str(text.iloc[0])
+    if first != " ".join(first.split()):  # padded cells: pay for cleaning only when they occur
+        text = text.str.strip().str.replace(r"\s+", " ", regex=True)
+        first = " ".join(first.split())
     own_offset: pd.Series | None = None
     if _EPOCH.fullmatch(first):
         numbers = pd.to_numeric(text, errors="coerce")
@@ -176,8 +178,8 @@ def _parse_times(text: pd.Series, lines: np.ndarray, utc_offset_hours: float) ->
         date_fmt = next((f for p, f in _DATE_FORMATS if p.match(first)), None)
         if date_fmt is None:
             raise _fail(int(lines[0]), f"time {first!r} is not a date this reader knows")
-        suffix = text.str.extract(_GMT_SUFFIX)
-        if suffix[0].notna().any():
+        suffix = text.str.extract(_GMT_SUFFIX) if "GMT" in first else None
+        if suffix is not None and suffix[0].notna().any():
             sign = np.where(suffix[0] == "-", -1.0, 1.0)
             hours = suffix[1].astype(float) + suffix[2].astype(float) / 60
             own_offset = (sign * hours).fillna(0.0)
@@ -204,9 +206,17 @@ def _parse_times(text: pd.Series, lines: np.ndarray, utc_offset_hours: float) ->
 
 
 def _numbers(raw: pd.DataFrame, column: str, name: str, lines: np.ndarray) -> np.ndarray:
-    text = raw[column].fillna("").str.strip().str.replace(",", ".", regex=False)
+    cells = raw[column].fillna("")
+    try:
+        values = cells.to_numpy(dtype=object).astype(np.float64)
+    except ValueError:
+        values = np.array([np.nan])
+    if np.isfinite(values).all():
+        return values
+    # Slow path only for odd cells: decimal commas, or real errors to report.
+    text = cells.str.strip().str.replace(",", ".", regex=False)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(np.isnan(values))
+    bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         i = bad[0]
         shown = text.iloc[i]
@@ -276,28 +286,30 @@ def _validate_order(times: pd.DatetimeIndex, lines: np.ndarray) -> None:
     )
 
 
-def _read_table(text: str) -> tuple[pd.DataFrame, str, int]:
-    """Raw string cells, the header line and its line number (leading blank lines skipped)."""
-    all_lines = text.splitlines()
-    header_at = next((i for i, line in enumerate(all_lines) if line.strip()), None)
-    if header_at is None:
+def _read_table(text: str) -> tuple[pd.DataFrame, str, np.ndarray]:
+    """Raw string cells, the header, and each row's line number in the file (header = 1 when
+    it is the first line). Blank lines are dropped here so they never count as bad rows."""
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not numbered:
         raise DataValidationError("the file is empty", rule="empty")
-    header = all_lines[header_at]
+    header = numbered[0][1]
     sep = max(("\t", ",", ";"), key=header.count)
-    body = "\n".join(all_lines[header_at:])
     try:
         raw = pd.read_csv(
-            io.StringIO(body),
+            io.StringIO("\n".join(line for _, line in numbered)),
             sep=sep,
             dtype=str,
             keep_default_na=False,
-            skip_blank_lines=False,
             skipinitialspace=True,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         msg = f"cannot split the file into columns: {str(exc).strip()}"
         raise DataValidationError(msg, rule="columns") from None
-    return raw, header, header_at + 1
+    lines = np.array([n for n, _ in numbered[1:]], dtype=np.int64)
+    if len(raw) != len(lines):
+        msg = f"{len(lines)} lines gave {len(raw)} rows: a bar file needs one bar per line"
+        raise DataValidationError(msg, rule="columns")
+    return raw, header, lines
 
 
 def parse_bars_csv(
@@ -308,12 +320,7 @@ def parse_bars_csv(
     Raises ``DataValidationError`` naming the first broken rule and its row (file line), and
     ``BadArguments`` when ``utc_offset_hours`` is given for times that carry their own offset.
     """
-    raw, header, header_line = _read_table(text)
-    lines = np.arange(len(raw)) + header_line + 1
-    keep = np.zeros(len(raw), dtype=bool)  # blank lines are skipped, not errors
-    for column in raw.columns:
-        keep |= raw[column].fillna("").str.strip().ne("").to_numpy()
-    raw, lines = raw.loc[keep].reset_index(drop=True), lines[keep]
+    raw, header, lines = _read_table(text)
     if raw.empty:
         raise DataValidationError("no bars: the file has a header but no rows", rule="empty")
     columns = {_column_key(str(c)): str(c) for c in raw.columns}

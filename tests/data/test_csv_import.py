@@ -168,6 +168,7 @@ HEADER = "time,open,high,low,close\n"
             "row 2: low 1901.0 > open 1900.0",
         ),
         ("2024-01-02 00:00,1,2,0.5,NaN\n", "row 2: close is NaN"),
+        ("2024-01-02 00:00,1,inf,0.5,1\n", "row 2: high 'inf' is not a number"),
         ("2024-01-02 00:00,1,2,,1\n", "row 2: low is empty"),
         ("2024-01-02 00:00,1,2,abc,1\n", "row 2: low 'abc' is not a number"),
         ("2024-01-02 00:00,0,2,0,1\n", "row 2: open 0.0 is not positive"),
@@ -290,3 +291,10 @@ async def test_import_refuses_a_timeframe_mismatch(tmp_path: Path) -> None:
         "hourly.csv does not hold M15 bars: most bars are 1:00:00 apart and 0 are off the M15 grid"
     )
     assert await repo.ranges() == []
+
+
+def test_padded_cells_and_headers() -> None:
+    text = "Date , Time , Open, High, Low, Close \n 2024-03-05 , 14:00 , 1, 2, 0.5, 1.5 \n"
+    frame, _ = parse_bars_csv(text, Timeframe.H1)
+    assert list(frame.index) == [utc(2024, 3, 5, 14)]
+    assert list(frame.iloc[0][["open", "high", "low", "close"]]) == [1.0, 2.0, 0.5, 1.5]
