@@ -3,7 +3,8 @@
 Formats, detected from the header:
 - MT5 (Symbols > Bars > Export): tab-separated ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE>
   <TICKVOL> <VOL> <SPREAD>``, dates like ``2024.01.02``, times ``00:00:00``; daily exports have no
-  ``<TIME>``. Times are the broker's server time: pass ``utc_offset_hours`` (e.g. 2 or 3).
+  ``<TIME>``. Times are the broker's server time: pass ``utc_offset_hours`` (e.g. 2 or 3). It
+  shifts intraday bars only: a D1/W1/MN1 bar keeps its date as the trading day it belongs to.
 - Dukascopy: ``Time,Open,High,Low,Close,Volume`` with ``01.01.2017 22:00:00.000`` (UTC), or
   "Local time" values ending in ``GMT+0200`` (the offset is applied).
 - Plain: case-insensitive headers, a time column (``time``, ``date``, ``datetime``,
@@ -59,7 +60,7 @@ class ImportReport:
     gaps: int
     missing_bars: int
     largest_gaps: tuple[Gap, ...]
-    utc_offset_hours: float = 0.0
+    utc_offset_hours: float = 0.0  # the shift applied (0 for daily and longer bars)
 
     @property
     def timeframe_ok(self) -> bool:
@@ -198,7 +199,7 @@ def _parse_times(text: pd.Series, lines: np.ndarray, utc_offset_hours: float) ->
                 f"their own offset ({first!r}); drop the option"
             )
             raise BadArguments(msg, code="utc_offset_conflict")
-        if isinstance(own_offset, pd.Series) and own_offset.any():
+        if own_offset.any():
             times = times - pd.to_timedelta(own_offset.to_numpy(dtype=float), unit="h")
     elif utc_offset_hours:
         times = times - pd.Timedelta(hours=utc_offset_hours)
@@ -336,6 +337,8 @@ def parse_bars_csv(
         fmt = CsvFormat.MT5
     elif _DUKASCOPY_TIME.fullmatch(str(time_text.iloc[0])):
         fmt = CsvFormat.DUKASCOPY
+    if timeframe.minutes >= Timeframe.D1.minutes:
+        utc_offset_hours = 0.0  # a daily bar is labelled by its trading day, not shifted to 22:00
     times = _parse_times(time_text, lines, utc_offset_hours)
     cols = {n: _numbers(raw, columns[n], n, lines) for n in ("open", "high", "low", "close")}
     volume_col = _pick(columns, _VOLUME_NAMES)
@@ -416,6 +419,11 @@ async def import_csv(
             f"{Path(path).name} does not hold {timeframe.value} bars: most bars are "
             f"{report.spacing} apart and {report.misaligned} are off the {timeframe.value} grid"
         )
+        if report.misaligned and report.utc_offset_hours:
+            msg += (
+                f" (a {report.utc_offset_hours:g} h server offset moves {timeframe.value} bars "
+                "off the UTC grid: import H1 or lower and let chattrader resample)"
+            )
         raise DataValidationError(msg, rule="timeframe")
     await repo.upsert(
         symbol.upper(), timeframe, frame, source=frame.attrs["source"], simulated=False, note=""

@@ -1,13 +1,13 @@
 """``MarketData`` implementations: the bundled series and the bars cache (with a fallback).
 
-Both serve a timeframe they do not store by resampling the finest stored one that tiles it
-(XAUUSD H4 from M15), and both answer ``history(symbol, timeframe, start=None, end=None)`` with
-bars whose open time is in [start, end): ``None`` means "from the first" / "to the last" bar, a
-request beyond the data is clipped, and the frame's attrs say what was really used
-(``first_bar``, ``last_bar``, ``clipped``, plus ``source``, ``simulated``, ``note``). When nothing
-matches they raise ``DataUnavailable`` whose message lists what does exist, e.g. "XAUUSD M5: no
-data; available: XAUUSD M15 2018-03-13..2020-03-13 (simulated intraday from real daily
-closes)".
+Both serve a timeframe they do not store by resampling a stored one that tiles it (XAUUSD H4
+from M15; real data preferred over simulated, then the finest), and both answer
+``history(symbol, timeframe, start=None, end=None)`` with bars whose open time is in
+[start, end): ``None`` means "from the first" / "to the last" bar, a request beyond the data is
+clipped, and the frame's attrs say what was really used (``first_bar``, ``last_bar``,
+``clipped``, plus ``source``, ``simulated``, ``note``). When nothing matches they raise
+``DataUnavailable`` whose message lists what does exist, e.g. "XAUUSD M5: no data; available:
+XAUUSD M15 2018-03-13..2020-03-13 (simulated intraday from real daily closes)".
 """
 
 from __future__ import annotations
@@ -33,12 +33,16 @@ class DataCatalog(MarketData, Protocol):
     async def ranges(self) -> list[DataRange]: ...
 
 
-def pick_source(stored: list[Timeframe], target: Timeframe) -> Timeframe | None:
-    """``target`` itself when stored, else the finest stored timeframe that tiles it, else None."""
-    if target in stored:
+def pick_source(stored: list[tuple[Timeframe, bool]], target: Timeframe) -> Timeframe | None:
+    """The stored timeframe to serve ``target`` from; ``stored`` pairs (timeframe, simulated).
+
+    ``target`` itself when stored; else among those that tile it, real data before simulated
+    (gold W1 from 41 years of real closes, not 2 years of simulated M15), then the finest.
+    """
+    if any(t == target for t, _ in stored):
         return target
-    usable = [t for t in stored if can_resample(t, target)]
-    return min(usable, key=lambda t: t.minutes) if usable else None
+    usable = [(simulated, t.minutes, t) for t, simulated in stored if can_resample(t, target)]
+    return min(usable)[2] if usable else None
 
 
 def unavailable(
@@ -80,7 +84,7 @@ class BundledData:
         self._derived: dict[tuple[str, Timeframe], pd.DataFrame] = {}
 
     def _frame(self, symbol: str, timeframe: Timeframe) -> pd.DataFrame | None:
-        stored = [s.timeframe for s in SERIES if s.symbol == symbol]
+        stored = [(s.timeframe, s.simulated) for s in SERIES if s.symbol == symbol]
         source = pick_source(stored, timeframe)
         if source is None:
             return None
@@ -148,7 +152,7 @@ class CachedData:
 
     async def _cached_source(self, symbol: str, timeframe: Timeframe) -> DataRange | None:
         stored = [r for r in await self._bars.ranges() if r.symbol == symbol]
-        source = pick_source([r.timeframe for r in stored], timeframe)
+        source = pick_source([(r.timeframe, r.simulated) for r in stored], timeframe)
         return next((r for r in stored if r.timeframe == source), None)
 
     async def _load(

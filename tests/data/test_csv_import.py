@@ -65,8 +65,10 @@ def test_mt5_daily_export_without_time_column(tmp_path: Path) -> None:
     )
     path = tmp_path / "XAUUSD_Daily.csv"
     path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))  # MT5 writes UTF-16 LE with a BOM
-    frame, report = read_bars_csv(path, Timeframe.D1)
+    # The server offset does not move daily bars: each stays labelled by its trading day.
+    frame, report = read_bars_csv(path, Timeframe.D1, utc_offset_hours=2)
     assert list(frame.index) == [utc(2024, 1, 4), utc(2024, 1, 5), utc(2024, 1, 8)]
+    assert report.utc_offset_hours == 0
     assert frame.attrs["source"] == "csv: XAUUSD_Daily.csv"
     assert report.format is CsvFormat.MT5
     assert report.timeframe_ok
@@ -298,3 +300,15 @@ def test_padded_cells_and_headers() -> None:
     frame, _ = parse_bars_csv(text, Timeframe.H1)
     assert list(frame.index) == [utc(2024, 3, 5, 14)]
     assert list(frame.iloc[0][["open", "high", "low", "close"]]) == [1.0, 2.0, 0.5, 1.5]
+
+
+async def test_import_explains_server_offset_off_the_grid(tmp_path: Path) -> None:
+    path = tmp_path / "h4.csv"
+    path.write_text(_m15_csv([utc(2024, 1, 2, h) for h in (0, 4, 8, 12)]), encoding="utf-8")
+    with pytest.raises(DataValidationError) as caught:
+        await import_csv(MemoryBarRepo(), path, "XAUUSD", Timeframe.H4, utc_offset_hours=2)
+    assert str(caught.value) == (
+        "h4.csv does not hold H4 bars: most bars are 4:00:00 apart and 4 are off the H4 grid "
+        "(a 2 h server offset moves H4 bars off the UTC grid: import H1 or lower and let "
+        "chattrader resample)"
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from engine.data.bundled import load_bundled
 from engine.data.resample import resample_bars
-from engine.data.sources import BundledData, CachedData, DataCatalog
+from engine.data.sources import BundledData, CachedData, DataCatalog, pick_source
 from engine.data.synthetic import generate_bars
 from engine.errors import DataUnavailable
 from engine.models import Timeframe
@@ -91,10 +91,15 @@ async def test_bundled_lists_its_ranges() -> None:
         ("XAUUSD", Timeframe.D1, 10750),
         ("EURUSD", Timeframe.H1, 6225),
     ]
+    # Weekly gold comes from 41 years of real closes, not two years of simulated M15.
     weekly = await data.available("XAUUSD", Timeframe.W1)
     assert weekly is not None
-    assert weekly.start == utc(2018, 3, 12)  # the Monday of the first bar's week
-    assert weekly.extra == {"resampled_from": "M15"}
+    assert weekly.start == utc(1979, 1, 1)  # a Monday
+    assert weekly.end == utc(2020, 3, 9)  # the Monday of the last close's week
+    assert weekly.extra == {"resampled_from": "D1"}
+    assert weekly.simulated is False
+    hourly = await data.available("XAUUSD", Timeframe.H4)
+    assert hourly is not None and hourly.simulated and hourly.extra == {"resampled_from": "M15"}
 
 
 async def test_naive_window_is_refused() -> None:
@@ -164,3 +169,13 @@ async def test_cache_without_fallback() -> None:
     with pytest.raises(DataUnavailable) as caught:
         await data.history("XAUUSD", Timeframe.M15)
     assert str(caught.value) == "XAUUSD M15: no data; available: nothing"
+
+
+def test_pick_source_prefers_exact_then_real_then_finest() -> None:
+    m15_sim, m5_sim = (Timeframe.M15, True), (Timeframe.M5, True)
+    h1_real, d1_real = (Timeframe.H1, False), (Timeframe.D1, False)
+    assert pick_source([m15_sim, h1_real], Timeframe.M15) == Timeframe.M15
+    assert pick_source([m15_sim, h1_real], Timeframe.H4) == Timeframe.H1
+    assert pick_source([m15_sim, m5_sim], Timeframe.H1) == Timeframe.M5
+    assert pick_source([m15_sim, d1_real], Timeframe.H4) == Timeframe.M15
+    assert pick_source([d1_real], Timeframe.H1) is None
