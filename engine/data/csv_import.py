@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.data.csv_times import DUKASCOPY_TIME, parse_times, row_error
 from engine.data.frames import bars_frame, label
 from engine.data.gaps import Gap, find_gaps
 from engine.data.resample import period_labels
-from engine.errors import BadArguments, DataValidationError
+from engine.errors import DataValidationError
 from engine.models import Timeframe
 from engine.ports import BarRepo
 
@@ -95,26 +96,6 @@ class ImportReport:
 
 _TIME_NAMES = ("datetime", "timestamp", "date_time", "time", "date", "gmt_time", "local_time")
 _VOLUME_NAMES = ("tickvol", "tick_volume", "volume", "vol", "tick_vol")
-_EPOCH = re.compile(r"\d{9,13}(\.\d+)?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-_DATE_FORMATS = (
-    (re.compile(r"\d{4}\.\d{2}\.\d{2}"), "%Y.%m.%d"),
-    (re.compile(r"\d{2}\.\d{2}\.\d{4}"), "%d.%m.%Y"),
-    (re.compile(r"\d{4}/\d{2}/\d{2}"), "%Y/%m/%d"),
-)
-_CLOCK_FORMATS = (
-    (re.compile(r"\d{1,2}:\d{2}:\d{2}\.\d+"), "%H:%M:%S.%f"),
-    (re.compile(r"\d{1,2}:\d{2}:\d{2}"), "%H:%M:%S"),
-    (re.compile(r"\d{1,2}:\d{2}"), "%H:%M"),
-)
-_GMT_SUFFIX = re.compile(r"\s*GMT([+-])(\d{2}):?(\d{2})$")
-_DUKASCOPY_TIME = re.compile(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}\.\d{3}(\s*GMT[+-]\d{4})?")
-
-
-def _fail(line: int, text: str, count: int = 1) -> DataValidationError:
-    more = f" ({count} rows break this rule, the first is shown)" if count > 1 else ""
-    return DataValidationError(f"row {line}: {text}{more}", row=line, rule=text)
 
 
 def decode_text(data: bytes) -> str:
@@ -151,61 +132,6 @@ def _time_strings(raw: pd.DataFrame, columns: dict[str, str], header: str) -> pd
     return raw[name].fillna("")
 
 
-def _bad_times(times: pd.Series, text: pd.Series, lines: np.ndarray, like: str) -> None:
-    bad = np.flatnonzero(times.isna().to_numpy())
-    if bad.size:
-        i = bad[0]
-        shown = text.iloc[i]
-        what = "is empty" if not shown else f"{shown!r} does not read like {like!r}"
-        raise _fail(int(lines[i]), f"time {what}", int(bad.size))
-
-
-def _parse_times(text: pd.Series, lines: np.ndarray, utc_offset_hours: float) -> pd.DatetimeIndex:
-    """UTC open times; naive values are shifted by ``-utc_offset_hours``."""
-    first = str(text.iloc[0])
-    if first != " ".join(first.split()):  # padded cells: pay for cleaning only when they occur
-        text = text.str.strip().str.replace(r"\s+", " ", regex=True)
-        first = " ".join(first.split())
-    own_offset: pd.Series | None = None
-    if _EPOCH.fullmatch(first):
-        numbers = pd.to_numeric(text, errors="coerce")
-        unit = "ms" if float(numbers.iloc[0]) > 1e11 else "s"
-        times = pd.to_datetime(numbers, unit=unit, utc=True)
-    elif _ISO_DATE.match(first):
-        times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-        if _ISO_OFFSET.search(first):
-            own_offset = pd.Series(0.0, index=text.index)
-    else:
-        date_fmt = next((f for p, f in _DATE_FORMATS if p.match(first)), None)
-        if date_fmt is None:
-            raise _fail(int(lines[0]), f"time {first!r} is not a date this reader knows")
-        suffix = text.str.extract(_GMT_SUFFIX) if "GMT" in first else None
-        if suffix is not None and suffix[0].notna().any():
-            sign = np.where(suffix[0] == "-", -1.0, 1.0)
-            hours = suffix[1].astype(float) + suffix[2].astype(float) / 60
-            own_offset = (sign * hours).fillna(0.0)
-            text = text.str.replace(_GMT_SUFFIX, "", regex=True)
-        rest = str(text.iloc[0])[10:].strip()
-        clock = next((f for p, f in _CLOCK_FORMATS if p.fullmatch(rest)), None)
-        if rest and clock is None:
-            raise _fail(int(lines[0]), f"time of day {rest!r} in {first!r} is not HH:MM[:SS]")
-        fmt = f"{date_fmt} {clock}" if rest else date_fmt
-        times = pd.to_datetime(text, format=fmt, errors="coerce").dt.tz_localize("UTC")
-    _bad_times(times, text, lines, first)
-    if own_offset is not None:
-        if utc_offset_hours:
-            msg = (
-                f"utc_offset_hours={utc_offset_hours:g} was given but the file's times carry "
-                f"their own offset ({first!r}); drop the option"
-            )
-            raise BadArguments(msg, code="utc_offset_conflict")
-        if own_offset.any():
-            times = times - pd.to_timedelta(own_offset.to_numpy(dtype=float), unit="h")
-    elif utc_offset_hours:
-        times = times - pd.Timedelta(hours=utc_offset_hours)
-    return pd.DatetimeIndex(times, name="time")
-
-
 def _numbers(raw: pd.DataFrame, column: str, name: str, lines: np.ndarray) -> np.ndarray:
     cells = raw[column].fillna("")
     try:
@@ -224,7 +150,7 @@ def _numbers(raw: pd.DataFrame, column: str, name: str, lines: np.ndarray) -> np
         what = "is empty" if shown == "" else f"{shown!r} is not a number"
         if shown.lower() in ("nan", "na", "null", "none", "n/a"):
             what = "is NaN"
-        raise _fail(int(lines[i]), f"{name} {what}", int(bad.size))
+        raise row_error(int(lines[i]), f"{name} {what}", int(bad.size))
     return values
 
 
@@ -232,7 +158,7 @@ def _check_rule(broken: np.ndarray, lines: np.ndarray, describe: Callable[[int],
     bad = np.flatnonzero(broken)
     if bad.size:
         i = int(bad[0])
-        raise _fail(int(lines[i]), describe(i), int(bad.size))
+        raise row_error(int(lines[i]), describe(i), int(bad.size))
 
 
 def _validate_values(cols: dict[str, np.ndarray], lines: np.ndarray) -> None:
@@ -335,11 +261,11 @@ def parse_bars_csv(
     fmt = CsvFormat.PLAIN
     if "<" in header:
         fmt = CsvFormat.MT5
-    elif _DUKASCOPY_TIME.fullmatch(str(time_text.iloc[0])):
+    elif DUKASCOPY_TIME.fullmatch(str(time_text.iloc[0])):
         fmt = CsvFormat.DUKASCOPY
     if timeframe.minutes >= Timeframe.D1.minutes:
         utc_offset_hours = 0.0  # a daily bar is labelled by its trading day, not shifted to 22:00
-    times = _parse_times(time_text, lines, utc_offset_hours)
+    times = parse_times(time_text, lines, utc_offset_hours)
     cols = {n: _numbers(raw, columns[n], n, lines) for n in ("open", "high", "low", "close")}
     volume_col = _pick(columns, _VOLUME_NAMES)
     zeros = np.zeros(len(raw))
