@@ -28,6 +28,7 @@ from engine.models import RejectReason
 log = logging.getLogger(__name__)
 
 OK = (1, "Success")
+RETURNS_NONE = frozenset({"shutdown"})  # None is their success value, not a failure
 Emit = Callable[[object], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -80,6 +81,8 @@ class Worker:
                     return None
                 job.started = True
             value = fn(*args, **kwargs)
+            if name in RETURNS_NONE:
+                return Answer(True)
             failed = value is None or value is False
             return Answer(value, tuple(self._mt5.last_error()) if failed else OK)
 

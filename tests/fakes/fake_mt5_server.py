@@ -74,6 +74,8 @@ class FakeSymbol:
     tick_time_msc: int = 0  # server time
     select: bool = False
     market_open: bool = True
+    # Modes the server refuses although filling_mode advertises them (seen at real brokers).
+    refused_fillings: tuple[int, ...] = ()
 
 
 @dataclass
@@ -217,6 +219,8 @@ class TradeServer:
         return None
 
     def _filling_allowed(self, sym: FakeSymbol, filling: int) -> bool:
+        if filling in sym.refused_fillings:
+            return False
         if filling == C["ORDER_FILLING_RETURN"]:
             return sym.exemode != C["SYMBOL_TRADE_EXECUTION_MARKET"]
         if filling in (C["ORDER_FILLING_FOK"], C["ORDER_FILLING_IOC"]):
