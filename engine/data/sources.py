@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from engine.data.bundled import SERIES, load_bundled
+from engine.data.bundled_series import SERIES, load_bundled
 from engine.data.frames import clip, data_range, describe_range, finish_history, label
 from engine.data.resample import can_resample, period_labels, resample_bars
 from engine.errors import DataUnavailable
@@ -74,7 +74,7 @@ def _window_text(start: datetime | None, end: datetime | None) -> str:
 
 
 class BundledData:
-    """The series shipped in the package (``engine.data.bundled``), as ``MarketData``.
+    """The series shipped in the package (``engine.data.bundled_series``), as ``MarketData``.
 
     Frames are built once per process (XAUUSD M15 in about 0.15 s) in a worker thread, so the
     event loop stays responsive; every call returns a copy.
@@ -139,8 +139,8 @@ class CachedData:
     (typically ``BundledData``) is asked. Labels come from what the cache remembers per series.
     """
 
-    def __init__(self, bars: BarRepo, fallback: MarketData | None = None) -> None:
-        self._bars = bars
+    def __init__(self, bar_repo: BarRepo, fallback: MarketData | None = None) -> None:
+        self._bars = bar_repo
         self._fallback = fallback
 
     async def ranges(self) -> list[DataRange]:

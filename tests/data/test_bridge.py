@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from engine.data.bridge import good_friday, simulate_m15
-from engine.data.bundled import GOLD_FILE, SIMULATED_NOTE, bundled_bytes, gold_closes, load_bundled
+from engine.data.bundled_series import (
+    GOLD_FILE,
+    SIMULATED_NOTE,
+    bundled_bytes,
+    gold_closes,
+    load_bundled,
+)
 from engine.data.sources import BundledData
 from engine.models import Timeframe
 

@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime
 from importlib import resources
 
-from engine.data.bundled import EURUSD_FILE, GOLD_FILE, bundled_bytes, load_bundled
+from engine.data.bundled_series import EURUSD_FILE, GOLD_FILE, bundled_bytes, load_bundled
 from engine.models import Timeframe
 
 # From /work/shared/data/README.md (sha256 of the files as published in the source packages).

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.data.bundled import EURUSD_FILE, bundled_bytes
+from engine.data.bundled_series import EURUSD_FILE, bundled_bytes
 from engine.data.csv_import import (
     CsvFormat,
     ImportReport,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from engine.data.bundled import load_bundled
+from engine.data.bundled_series import load_bundled
 from engine.data.resample import resample_bars
 from engine.data.sources import BundledData, CachedData, DataCatalog, pick_source
 from engine.data.synthetic import generate_bars
