@@ -17,7 +17,7 @@ holidays, when gold still trades) get bars, but their stale value is not forced:
 from the last fresh close to the next one across them. Prices are rounded to 0.01 (XAUUSD
 digits 2); spreads follow ``sessions.spread_points``.
 
-Generated at first use rather than committed: it takes a few tens of milliseconds, keeps the
+Generated at first use rather than committed: it takes about 0.15 s once per process, keeps the
 package small, and the numbers come from ``noise.StableRandom``, whose output does not depend on
 the numpy version, so the same seed always gives the same bars.
 """
@@ -42,7 +42,6 @@ WEEKEND_GAP_SHARE = 0.08  # after a weekend or a closed holiday
 EWMA_LAMBDA = 0.94
 DAILY_VOL_FLOOR = 0.003
 TICKS_PER_DAY = 100_000.0
-POINT = 0.01
 
 
 def good_friday(year: int) -> date:
