@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from engine.brokers import mt5_mapping as mp
 from engine.brokers.mt5_orders import OrderDesk
-from engine.brokers.mt5_requests import client_tag
+from engine.brokers.mt5_requests import TAG_LENGTH, client_tag
 from engine.brokers.mt5_retcodes import explain
 from engine.brokers.mt5_session import Emit, MT5Session, Sleep
 from engine.brokers.mt5_terminal import TerminalReport, diagnose
@@ -202,7 +202,7 @@ class MT5Broker:
         return acc
 
     def client_id_of(self, comment: str) -> str:
-        return self._tags.get(comment[:18], "")
+        return self._tags.get(comment[:TAG_LENGTH], "")
 
     def remember(self, client_id: str) -> str:
         tag = client_tag(client_id)
@@ -248,8 +248,8 @@ class MT5Broker:
 
     async def raw_deals(self, start: datetime, end: datetime, group: str | None = None) -> Any:
         """Deals in a server-time window widened by a day each side (§4.9)."""
-        lo = self.time.server_epoch(start - timedelta(days=1))
-        hi = self.time.server_epoch(end + timedelta(days=1))
+        lo = self.time.server_bound(start - timedelta(days=1))
+        hi = self.time.server_bound(end + timedelta(days=1))
         if group:
             return await self.session.value("history_deals_get", lo, hi, group=group)
         return await self.session.value("history_deals_get", lo, hi)
@@ -313,7 +313,7 @@ class MT5Broker:
             frame = await self.bars(symbol, timeframe, int(maxbars))
         else:
             await self._ensure_offset(symbol)
-            lo, hi = self.time.server_epoch(start), self.time.server_epoch(end or now)
+            lo, hi = self.time.server_bound(start), self.time.server_bound(end or now)
             ans = await self.session.answer("copy_rates_range", symbol, timeframe.mt5, lo, hi)
             frame = self._frame(ans, symbol, timeframe)
         keep = frame.index + timeframe.delta <= now

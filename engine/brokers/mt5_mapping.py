@@ -50,8 +50,14 @@ class ServerTime:
         return EPOCH + timedelta(milliseconds=server_msc) - self.offset
 
     def server_epoch(self, t: datetime) -> int:
-        """Seconds to pass to copy_rates_range / history_*_get for UTC instant ``t``."""
+        """Server-clock seconds for the UTC instant ``t``."""
         return int((t.astimezone(UTC) + self.offset - EPOCH).total_seconds())
+
+    def server_bound(self, t: datetime) -> datetime:
+        """A range bound for copy_rates_range / history_*_get: an aware datetime whose
+        ``timestamp()`` is the server-clock seconds of ``t``. Aware, so the module never reads
+        it in the Windows machine's zone; a datetime, so mt5linux can forward it too."""
+        return EPOCH + timedelta(seconds=self.server_epoch(t))
 
 
 def detect_offset(tick_server_seconds: float, now: datetime) -> timedelta | None:

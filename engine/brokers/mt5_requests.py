@@ -22,6 +22,7 @@ ORDER_FILLING_IOC = 1
 ORDER_FILLING_RETURN = 2
 EXECUTION_MARKET = 2  # SYMBOL_TRADE_EXECUTION_MARKET: RETURN is refused there
 TAG_PREFIX = "ct"
+TAG_LENGTH = 18  # "ct" + 16 base32 characters
 MAX_COMMENT = 26  # servers refuse longer comments client-side (29, 28 and 27 all reported)
 
 FILLING_NAMES = {

@@ -27,6 +27,8 @@ def test_server_time_conversions() -> None:
     assert clock.server_epoch(T0) == T0_EPOCH + 7200
     same_instant = datetime(2024, 3, 5, 16, 0, tzinfo=timezone(timedelta(hours=2)))
     assert clock.server_epoch(same_instant) == T0_EPOCH + 7200
+    bound = clock.server_bound(T0)
+    assert bound.tzinfo is not None and bound.timestamp() == T0_EPOCH + 7200
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ conventions (positional-only functions raise ``TypeError`` on keywords; ``positi
 friends refuse unnamed filters), the same constants and result types, ``None``/``False`` plus
 ``last_error()`` on failure, ``(-10004, 'No IPC connection')`` before ``initialize`` and
 ``(1, 'Success')`` after a success, and every time in *server* time (UTC + ``server_offset``).
-The trade server behind it lives in ``fake_mt5_server``. Test hooks (``fail_next``,
+The trade server lives in ``fake_mt5_server``, state and hooks in ``fake_mt5_core`` (``fail_next``,
 ``hang_next``, ``execute_then_fail``, ``requote_next``, ``kill_terminal``, ``refuse_initialize``)
 inject the faults a real terminal produces; ``set_price`` moves the market and triggers SL/TP.
 """
@@ -13,210 +13,29 @@ inject the faults a real terminal produces; ``set_price`` moves the market and t
 from __future__ import annotations
 
 import fnmatch
-import functools
-import inspect
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from tests.fakes import fake_mt5_structs as s
-from tests.fakes.fake_mt5_server import FakeAccount, FakeSymbol, FakeTerminal, TradeServer
-
-NOT_FOUND = (-10003, "IPC initialize failed, MetaTrader 5 x64 not found")
-NO_IPC = (-10004, "No IPC connection")
-AUTH_FAILED = (-6, "Terminal: Authorization failed")
-CALL_FAILED = (-1, "Terminal: Call failed")
+from tests.fakes.fake_mt5_core import AUTH_FAILED, CALL_FAILED, NOT_FOUND, Failed, FakeCore, api
+from tests.fakes.fake_mt5_server import FakeSymbol
 
 
-class _Failed(Exception):  # noqa: N818 - internal signal, becomes last_error
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(text)
-        self.error = (code, text)
-
-
-@dataclass
-class _Fault:
-    function: str | None  # None = the next call of any function
-    error: tuple[int, str] | None = None  # fail with this last_error
-    hang_s: float = 0.0  # block this long (or until release()) before answering
-    after: bool = False  # do the work first, then report the error
-    times: int = 1
-
-
-def _api(failure: object = None, *, ipc: bool = True) -> Callable[[Callable[..., Any]], Any]:
-    """Wrap a module function: binding errors raise TypeError first (as a C function would),
-    then injected faults, the IPC check, and the last_error bookkeeping."""
-
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        sig = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def wrapper(self: FakeMT5, *args: Any, **kwargs: Any) -> Any:
-            sig.bind(self, *args, **kwargs)
-            return self._dispatch(fn, failure, ipc, args, kwargs)  # noqa: SLF001
-
-        return wrapper
-
-    return deco
-
-
-@dataclass
-class FakeMT5:
+class FakeMT5(FakeCore):
     """Module-like fake of MetaTrader5; constants and result types are class attributes."""
-
-    now: Callable[[], datetime]
-    server_offset: timedelta = timedelta(hours=2)
-    password: str = "correct horse"
-    installed: bool = True  # a 64-bit terminal exists on this machine
-    server: TradeServer = field(default_factory=TradeServer)
-    calls: list[str] = field(default_factory=list)
-    sends: int = 0  # order_send calls that reached the trade server
-    initialized: bool = False
-    _error: tuple[int, str] = field(default=(1, "Success"), init=False, repr=False)
-    _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
-    _release: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
-    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
-    _bars: dict[tuple[str, int], list[tuple[Any, ...]]] = field(
-        default_factory=dict, init=False, repr=False
-    )
-    _ticks: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict, init=False, repr=False)
-    _books: set[str] = field(default_factory=set, init=False, repr=False)
 
     __version__ = "5.0.6231"
     __author__ = "MetaQuotes Ltd."
-
-    # ------------------------------------------------------------------ test hooks
-
-    @property
-    def account(self) -> FakeAccount:
-        return self.server.account
-
-    @property
-    def terminal(self) -> FakeTerminal:
-        return self.server.terminal
-
-    def add_symbol(self, sym: FakeSymbol, bid: float, ask: float) -> FakeSymbol:
-        self.server.symbols[sym.name] = sym
-        self.set_price(sym.name, bid, ask)
-        return sym
-
-    def server_msc(self, t: datetime | None = None) -> int:
-        t = self.now() if t is None else t
-        return round((t + self.server_offset).timestamp() * 1000)
-
-    def set_price(self, symbol: str, bid: float, ask: float) -> None:
-        """New quote now; positions whose SL/TP it touches are closed as the server would."""
-        with self._lock:
-            sym = self.server.symbols[symbol]
-            sym.bid, sym.ask, sym.tick_time_msc = bid, ask, self.server_msc()
-            ms = sym.tick_time_msc
-            self._ticks.setdefault(symbol, []).append((ms // 1000, bid, ask, 0.0, 0, ms, 6, 0.0))
-            self.server.trigger_stops(sym, ms)
-
-    def set_bars(self, symbol: str, timeframe: int, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Rows of (utc open datetime, open, high, low, close, tick_volume, spread), any order."""
-        off = int(self.server_offset.total_seconds())
-        bars = [(int(r[0].timestamp()) + off, *r[1:], 0) for r in rows]
-        self._bars[(symbol, timeframe)] = sorted(bars)
-
-    def fail_next(
-        self,
-        function: str | None = None,
-        error: tuple[int, str] = (-10005, "IPC timeout"),
-        *,
-        times: int = 1,
-    ) -> None:
-        self._faults.append(_Fault(function, error=error, times=times))
-
-    def hang_next(self, function: str | None = None, seconds: float = 5.0) -> None:
-        """The next matching call blocks ``seconds`` (or until ``release()``), then completes."""
-        self._release.clear()
-        self._faults.append(_Fault(function, hang_s=seconds))
-
-    def release(self) -> None:
-        self._release.set()
-
-    def execute_then_fail(self, error: tuple[int, str] = (-10005, "IPC timeout")) -> None:
-        """The next order_send reaches the server and fills, but the call reports failure."""
-        self._faults.append(_Fault("order_send", error=error, after=True))
-
-    def requote_next(self, times: int, move: float = 0.0) -> None:
-        """The next ``times`` order_send get 10004 REQUOTE; each requote moves prices by move."""
-        self.server.requotes_left, self.server.requote_move = times, move
-
-    def refuse_initialize(self, times: int, error: tuple[int, str] = NOT_FOUND) -> None:
-        self._faults.append(_Fault("initialize", error=error, times=times))
-
-    def kill_terminal(self, error: tuple[int, str] = (-10002, "IPC recv failed")) -> None:
-        """The terminal process dies: the next call fails with ``error``, later ones -10004."""
-        self.initialized = False
-        self._faults.append(_Fault(None, error=error))
-
-    # ------------------------------------------------------------------ plumbing
-
-    def _take_fault(self, name: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.function in (None, name):
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def _dispatch(
-        self,
-        fn: Callable[..., Any],
-        failure: object,
-        ipc: bool,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        with self._lock:
-            self.calls.append(fn.__name__)
-            fault = self._take_fault(fn.__name__)
-        if fault and fault.hang_s:
-            self._release.wait(fault.hang_s)
-        with self._lock:
-            if fault and fault.error and not fault.after:
-                self._error = fault.error
-                return failure
-            if ipc and not self.initialized:
-                self._error = NO_IPC
-                return failure
-            try:
-                result = fn(self, *args, **kwargs)
-            except _Failed as exc:
-                self._error = exc.error
-                return failure
-            self._error = fault.error if fault and fault.error else (1, "Success")
-            return failure if fault and fault.error else result
-
-    def _symbol(self, name: object, *, selected: bool = False) -> FakeSymbol:
-        sym = self.server.symbols.get(name) if isinstance(name, str) else None
-        if sym is None:
-            raise _Failed(-4, "Terminal: Not found")
-        if selected and not sym.select:
-            raise _Failed(*CALL_FAILED)
-        return sym
-
-    @staticmethod
-    def _epoch(value: object, position: str) -> int:
-        if isinstance(value, datetime):
-            return int(value.timestamp())  # naive datetimes read as local time, like the wheel
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _Failed(-2, f"Invalid {position} unnamed argument")
 
     # ------------------------------------------------------------------ connection
 
     def last_error(self) -> tuple[int, str]:
         return self._error
 
-    @_api(False, ipc=False)
+    @api(False, ipc=False)
     def initialize(
         self,
         path: str | None = None,
@@ -228,16 +47,16 @@ class FakeMT5:
         portable: bool = False,
     ) -> bool:
         if not self.installed:
-            raise _Failed(*NOT_FOUND)
+            raise Failed(*NOT_FOUND)
         exe = self.terminal.path + r"\terminal64.exe"
         if path is not None and path != exe:
-            raise _Failed(-10003, f"IPC initialize failed, Process create failed '{path}'")
+            raise Failed(-10003, f"IPC initialize failed, Process create failed '{path}'")
         if login is not None:
             self._authorize(login, password, server)
         self.initialized = True
         return True
 
-    @_api(False)
+    @api(False)
     def login(
         self,
         login: int,
@@ -253,17 +72,17 @@ class FakeMT5:
         acc = self.account
         wrong = login != acc.login or password not in (None, self.password)
         if wrong or server not in (None, acc.server):
-            raise _Failed(*AUTH_FAILED)
+            raise Failed(*AUTH_FAILED)
 
     def shutdown(self) -> None:
         self.calls.append("shutdown")
         self.initialized = False
 
-    @_api()
+    @api()
     def version(self) -> tuple[int, int, str]:
         return (500, self.terminal.build, "16 Sep 2026")
 
-    @_api()
+    @api()
     def terminal_info(self) -> Any:
         t = self.terminal
         return s.build(
@@ -274,7 +93,7 @@ class FakeMT5:
             data_path=t.path, commondata_path=t.path,
         )  # fmt: skip
 
-    @_api()
+    @api()
     def account_info(self) -> Any:
         a, srv = self.account, self.server
         margin, equity = round(srv.used_margin(), 2), srv.equity()
@@ -291,11 +110,11 @@ class FakeMT5:
 
     # ------------------------------------------------------------------ symbols and prices
 
-    @_api()
+    @api()
     def symbols_total(self) -> int:
         return len(self.server.symbols)
 
-    @_api()
+    @api()
     def symbols_get(self, *args: Any, group: str | None = None) -> tuple[Any, ...]:
         group = args[0] if args else group
         names = list(self.server.symbols)
@@ -307,7 +126,7 @@ class FakeMT5:
             ]
         return tuple(self._info(self.server.symbols[n]) for n in names)
 
-    @_api()
+    @api()
     def symbol_info(self, symbol: str, /) -> Any:
         return self._info(self._symbol(symbol))
 
@@ -327,36 +146,36 @@ class FakeMT5:
             path=sym.path,
         )  # fmt: skip
 
-    @_api(False)
+    @api(False)
     def symbol_select(self, symbol: str, enable: bool = True, /) -> bool:
         sym = self._symbol(symbol)
         if not enable and any(p.symbol == symbol for p in self.server.positions.values()):
-            raise _Failed(*CALL_FAILED)
+            raise Failed(*CALL_FAILED)
         sym.select = bool(enable)
         return True
 
-    @_api()
+    @api()
     def symbol_info_tick(self, symbol: str, /) -> Any:
         sym = self._symbol(symbol, selected=True)
         ms = sym.tick_time_msc
         return s.build(s.Tick, time=ms // 1000, bid=sym.bid, ask=sym.ask, time_msc=ms, flags=6)
 
-    @_api(False)
+    @api(False)
     def market_book_add(self, symbol: str, /) -> bool:
         self._books.add(self._symbol(symbol, selected=True).name)
         return True
 
-    @_api()
+    @api()
     def market_book_get(self, symbol: str, /) -> tuple[Any, ...]:
         sym = self._symbol(symbol, selected=True)
         if sym.name not in self._books:
-            raise _Failed(*CALL_FAILED)
+            raise Failed(*CALL_FAILED)
         return (
             s.build(s.BookInfo, type=1, price=sym.ask, volume=10, volume_dbl=10.0),
             s.build(s.BookInfo, type=2, price=sym.bid, volume=10, volume_dbl=10.0),
         )
 
-    @_api(False)
+    @api(False)
     def market_book_release(self, symbol: str, /) -> bool:
         self._books.discard(self._symbol(symbol).name)
         return True
@@ -367,22 +186,22 @@ class FakeMT5:
         self._symbol(symbol, selected=True)
         bars = self._bars.get((symbol, timeframe))
         if not bars:
-            raise _Failed(-1, "Terminal: Call failed")
+            raise Failed(-1, "Terminal: Call failed")
         return bars
 
-    @_api()
+    @api()
     def copy_rates_from(self, symbol: str, timeframe: int, date_from: Any, count: int, /) -> Any:
         t = self._epoch(date_from, "3rd")
         rows = [b for b in self._rates(symbol, timeframe) if b[0] <= t]
         return np.array(rows[-count:] if count > 0 else [], dtype=s.RATES_DTYPE)
 
-    @_api()
+    @api()
     def copy_rates_from_pos(self, symbol: str, timeframe: int, start: int, count: int, /) -> Any:
         rows = self._rates(symbol, timeframe)
         end = len(rows) - start  # index 0 is the newest (still forming) bar
         return np.array(rows[max(0, end - count) : max(0, end)], dtype=s.RATES_DTYPE)
 
-    @_api()
+    @api()
     def copy_rates_range(
         self, symbol: str, timeframe: int, date_from: Any, date_to: Any, /
     ) -> Any:
@@ -394,13 +213,13 @@ class FakeMT5:
         self._symbol(symbol, selected=True)
         return [] if flags == s.CONSTANTS["COPY_TICKS_TRADE"] else self._ticks.get(symbol, [])
 
-    @_api()
+    @api()
     def copy_ticks_from(self, symbol: str, date_from: Any, count: int, flags: int, /) -> Any:
         t = self._epoch(date_from, "2nd")
         rows = [r for r in self._tick_rows(symbol, flags) if r[0] >= t][:count]
         return np.array(rows, dtype=s.TICKS_DTYPE)
 
-    @_api()
+    @api()
     def copy_ticks_range(self, symbol: str, date_from: Any, date_to: Any, flags: int, /) -> Any:
         lo, hi = self._epoch(date_from, "2nd"), self._epoch(date_to, "3rd")
         rows = [r for r in self._tick_rows(symbol, flags) if lo <= r[0] <= hi]
@@ -408,11 +227,11 @@ class FakeMT5:
 
     # ------------------------------------------------------------------ trading
 
-    @_api()
+    @api()
     def orders_total(self) -> int:
         return 0  # pending orders are not modelled
 
-    @_api()
+    @api()
     def orders_get(
         self,
         *args: Any,
@@ -421,14 +240,14 @@ class FakeMT5:
         ticket: int | None = None,
     ) -> tuple[Any, ...]:
         if args:
-            raise _Failed(-2, "Unnamed arguments not allowed")
+            raise Failed(-2, "Unnamed arguments not allowed")
         return ()
 
-    @_api()
+    @api()
     def order_calc_margin(self, action: int, symbol: str, volume: float, price: float, /) -> float:
         return self.server.margin_for(self._symbol(symbol), volume, price)
 
-    @_api()
+    @api()
     def order_calc_profit(
         self, action: int, symbol: str, volume: float, price_open: float, price_close: float, /
     ) -> float:
@@ -438,19 +257,19 @@ class FakeMT5:
         raw = args[0] if args else request
         req, error = self.server.parse(raw)
         if error:
-            raise _Failed(*error)
+            raise Failed(*error)
         return req
 
-    @_api()
+    @api()
     def order_check(self, *args: Any, request: Any = None) -> Any:
         req = self._request(args, request)
         return self.server.check_result(req, self.server.validate(req, sending=False))
 
-    @_api()
+    @api()
     def order_send(self, *args: Any, request: Any = None) -> Any:
         req = self._request(args, request)
         if self.terminal.tradeapi_disabled:
-            raise _Failed(-8, "Auto-Trading using Python API disabled in Terminal")
+            raise Failed(-8, "Auto-Trading using Python API disabled in Terminal")
         self.sends += 1
         srv = self.server
         if srv.requotes_left and req.action == s.CONSTANTS["TRADE_ACTION_DEAL"]:
@@ -464,11 +283,11 @@ class FakeMT5:
             return srv.refused(req, *refusal)
         return srv.execute(req, self.server_msc())
 
-    @_api()
+    @api()
     def positions_total(self) -> int:
         return len(self.server.positions)
 
-    @_api()
+    @api()
     def positions_get(
         self,
         *args: Any,
@@ -477,7 +296,7 @@ class FakeMT5:
         ticket: int | None = None,
     ) -> tuple[Any, ...]:
         if args:
-            raise _Failed(-2, "Unnamed arguments not allowed")
+            raise Failed(-2, "Unnamed arguments not allowed")
         out = []
         for p in self.server.positions.values():
             if symbol is not None:
@@ -516,7 +335,7 @@ class FakeMT5:
             key = "position_id"
             return tuple(r for r in rows if getattr(r, key) == position)
         if len(args) != 2:
-            raise _Failed(-2, "Invalid number of arguments")
+            raise Failed(-2, "Invalid number of arguments")
         lo, hi = self._epoch(args[0], "1st"), self._epoch(args[1], "2nd")
         time_key = "time" if order_key == "order" else "time_setup"
         picked = [r for r in rows if lo <= getattr(r, time_key) <= hi]
@@ -524,7 +343,7 @@ class FakeMT5:
             picked = [r for r in picked if fnmatch.fnmatch(r.symbol, group)]
         return tuple(picked)
 
-    @_api()
+    @api()
     def history_deals_get(
         self,
         *args: Any,
@@ -534,12 +353,12 @@ class FakeMT5:
     ) -> tuple[Any, ...]:
         return self._history(self.server.deals, args, group, ticket, position, order_key="order")
 
-    @_api()
+    @api()
     def history_deals_total(self, date_from: Any, date_to: Any, /) -> int:
         return len(self._history(self.server.deals, (date_from, date_to), None, None, None,
                                  order_key="order"))  # fmt: skip
 
-    @_api()
+    @api()
     def history_orders_get(
         self,
         *args: Any,
@@ -549,7 +368,7 @@ class FakeMT5:
     ) -> tuple[Any, ...]:
         return self._history(self.server.orders, args, group, ticket, position, order_key="ticket")
 
-    @_api()
+    @api()
     def history_orders_total(self, date_from: Any, date_to: Any, /) -> int:
         return len(self._history(self.server.orders, (date_from, date_to), None, None, None,
                                  order_key="ticket"))  # fmt: skip
