@@ -290,6 +290,19 @@ class MT5Broker:
         first_in = next((d for d in deals if d.entry is DealEntry.IN), None)
         return mp.closed_trade_from(deals, self.client_id_of(first_in.comment) if first_in else "")
 
+    async def closed_trades(self, start: datetime, end: datetime) -> list[ClosedTrade]:
+        """Round trips whose last exit falls in [start, end) (UTC), oldest first: what a
+        restart uses to record trades closed while the bot was away (SL/TP, manual)."""
+        exits = [
+            d for d in await self.deals(start, end) if d.entry is not DealEntry.IN
+        ]  # fmt: skip
+        trades = []
+        for position_id in dict.fromkeys(d.position_id for d in exits):
+            trade = await self.closed_trade(position_id)
+            if trade is not None and start <= trade.closed_at < end:
+                trades.append(trade)
+        return sorted(trades, key=lambda t: (t.closed_at, t.position_id))
+
     # ------------------------------------------------------------------ bars
 
     async def bars(self, symbol: str, timeframe: Timeframe, count: int) -> pd.DataFrame:

@@ -396,3 +396,19 @@ async def test_partial_close_leaving_less_than_the_minimum_is_refused(market: Ma
     refused = await market.broker.close_position(opened.ticket, 0.06)
     assert refused.reject is RejectReason.INVALID_VOLUME
     assert refused.message == "closing 0.06 of 0.1 lots would leave 0.04, below the minimum 0.05"
+
+
+async def test_closed_trades_in_a_window(market: Market) -> None:
+    a = await market.broker.send(buy("w1", 0.10, tp=2005.00))
+    b = await market.broker.send(sell("w2", 0.10))
+    market.quote(2005.00, 2005.30)  # the long's TP: (2005.00 - 2000.30) * 100 * 0.10 = 47.00
+    market.quote(2006.00, 2006.30)
+    await market.broker.close_position(b.ticket)  # (2000.00 - 2006.30) * 100 * 0.10 = -63.00
+    trades = await market.broker.closed_trades(*EVER)
+    assert [(t.position_id, t.reason, t.profit) for t in trades] == [
+        (a.ticket, DealReason.TP, 47.00),
+        (b.ticket, DealReason.EXPERT, -63.00),
+    ]
+    assert [t.client_id for t in trades] == ["w1", "w2"]
+    late = await market.broker.closed_trades(T0 + timedelta(seconds=2), EVER[1])
+    assert [t.position_id for t in late] == [b.ticket]  # the TP exit was at T0 + 1 s

@@ -5,9 +5,10 @@ conventions (positional-only functions raise ``TypeError`` on keywords; ``positi
 friends refuse unnamed filters), the same constants and result types, ``None``/``False`` plus
 ``last_error()`` on failure, ``(-10004, 'No IPC connection')`` before ``initialize`` and
 ``(1, 'Success')`` after a success, and every time in *server* time (UTC + ``server_offset``).
-The trade server lives in ``fake_mt5_server``, state and hooks in ``fake_mt5_core`` (``fail_next``,
-``hang_next``, ``execute_then_fail``, ``requote_next``, ``kill_terminal``, ``refuse_initialize``)
-inject the faults a real terminal produces; ``set_price`` moves the market and triggers SL/TP.
+The trade server lives in ``fake_mt5_server``; state and test hooks in ``fake_mt5_core``, whose
+``fail_next``, ``hang_next``, ``execute_then_fail``, ``requote_next``, ``kill_terminal`` and
+``refuse_initialize`` inject the faults a real terminal produces, while ``set_price`` moves the
+market and triggers SL/TP.
 """
 
 from __future__ import annotations
