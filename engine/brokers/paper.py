@@ -203,16 +203,13 @@ class PaperBroker:
             points = bar.spread if self._spread_points is None else self._spread_points
             spread = points * spec.point
             slip = self._slippage_points * spec.point
-            hits = []
-            for position in self._open_in(spec.name):
-                if position.time >= bar.close_time:
-                    continue
-                hit = sim.bar_exit(
-                    position.side, position.sl, position.tp, bar.open, bar.high, bar.low,
-                    spread, slip,
-                )  # fmt: skip
-                if hit is not None:
-                    hits.append((position, hit[0], hit[1]))
+            o, h, lo = bar.open, bar.high, bar.low
+            hits = [
+                (p, *hit)
+                for p in self._open_in(spec.name)
+                if p.time < bar.close_time
+                and (hit := sim.bar_exit(p.side, p.sl, p.tp, o, h, lo, spread, slip))
+            ]
             deals = await self._book_exits(spec, hits)
             fresh_until = bar.close_time + bar.timeframe.delta + self._stale
             ask = spec.normalize_price(bar.close + spread)
@@ -228,11 +225,11 @@ class PaperBroker:
             if self._spread_points is not None:
                 ask = spec.normalize_price(tick.bid + self._spread_points * spec.point)
             slip = self._slippage_points * spec.point
-            hits = []
-            for position in self._open_in(spec.name):
-                hit = sim.tick_exit(position.side, position.sl, position.tp, tick.bid, ask, slip)
-                if hit is not None:
-                    hits.append((position, hit[0], hit[1]))
+            hits = [
+                (p, *hit)
+                for p in self._open_in(spec.name)
+                if (hit := sim.tick_exit(p.side, p.sl, p.tp, tick.bid, ask, slip))
+            ]
             deals = await self._book_exits(spec, hits)
             self._set_quote(spec.name, Quote(tick.bid, ask, tick.time, tick.time + self._stale))
             return deals
