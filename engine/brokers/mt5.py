@@ -49,7 +49,18 @@ DEFAULT_MAGIC = 240_611  # strategy tag on every order; set per deployment to te
 
 
 class MT5Broker:
-    """``Broker`` over a MetaTrader 5 terminal (attach or login mode)."""
+    """``Broker`` over a MetaTrader 5 terminal.
+
+    Attach mode: no ``login`` (a running terminal, or the one at ``path`` to terminal64.exe).
+    Login mode: ``login``, ``password`` (kept as ``SecretStr``, never logged) and ``server``.
+    ``magic`` marks every order of this bot (``OrderRequest.magic`` is not used, so lookups
+    after a restart always know it); with ``own_positions_only`` positions and deals of other
+    magics (manual trades, other EAs) are left out. ``server_utc_offset`` None means detect it
+    from a fresh tick. ``call_timeout_s`` bounds every module call; ``max_retries`` bounds
+    requote retries; ``emit`` receives ``BrokerDisconnected`` / ``BrokerReconnected``; ``sleep``
+    is the backoff sleep (injectable for tests); ``lookback`` is how far back ``find`` searches
+    deal history; ``symbols`` are selected (and used to detect the offset) on connect.
+    """
 
     name = "mt5"
 

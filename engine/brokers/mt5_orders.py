@@ -120,7 +120,8 @@ class OrderDesk:
             return OrderResult.rejected(*refusal)
         sl = spec.normalize_price(request.sl) if request.sl else None
         tp = spec.normalize_price(request.tp) if request.tp else None
-        magic = request.magic or b.magic
+        # One magic per adapter, never OrderRequest.magic: lookups after a restart must know it.
+        magic = b.magic
 
         def build(tick: Any, filling: int) -> dict[str, int | float | str]:
             price = spec.normalize_price(tick.ask if side is Side.BUY else tick.bid)
