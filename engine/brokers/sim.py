@@ -45,13 +45,18 @@ from engine.models import (
 
 LEVEL_EPS = 1e-9  # price units; far below any point size in use (1e-5 FX, 1e-2 metals)
 
+# Enum member lookups cost ~170 ns each on CPython 3.11; module constants ~20 ns.
+_BUY = Side.BUY
+_SL = DealReason.SL
+_TP = DealReason.TP
+
 
 def entry_price(side: Side, bid: float, ask: float, slippage: float = 0.0) -> float:
     """Fill price of a market order opening ``side``: ask + slippage (buy), bid - slippage (sell).
 
     ``slippage`` is a non-negative distance in price units, always against the trader.
     """
-    if side is Side.BUY:
+    if side is _BUY:
         return ask + slippage
     return bid - slippage
 
@@ -59,7 +64,7 @@ def entry_price(side: Side, bid: float, ask: float, slippage: float = 0.0) -> fl
 def exit_price(side: Side, bid: float, ask: float, slippage: float = 0.0) -> float:
     """Fill price of a market deal closing a ``side`` position: bid - slippage for a long,
     ask + slippage for a short (slippage in price units, against the trader)."""
-    if side is Side.BUY:
+    if side is _BUY:
         return bid - slippage
     return ask + slippage
 
@@ -81,25 +86,25 @@ def bar_exit(
     Order of judgement: a level the open is at or through fills at the open; then SL if the
     range touches it; then TP. ``slippage`` (price units) worsens SL fills only.
     """
-    if side is Side.BUY:
+    if side is _BUY:
         if sl is not None and open_ <= sl + LEVEL_EPS:
-            return open_ - slippage, DealReason.SL
+            return open_ - slippage, _SL
         if tp is not None and open_ >= tp - LEVEL_EPS:
-            return open_, DealReason.TP
+            return open_, _TP
         if sl is not None and low <= sl + LEVEL_EPS:
-            return sl - slippage, DealReason.SL
+            return sl - slippage, _SL
         if tp is not None and high >= tp - LEVEL_EPS:
-            return tp, DealReason.TP
+            return tp, _TP
         return None
     ask_open = open_ + spread
     if sl is not None and ask_open >= sl - LEVEL_EPS:
-        return ask_open + slippage, DealReason.SL
+        return ask_open + slippage, _SL
     if tp is not None and ask_open <= tp + LEVEL_EPS:
-        return ask_open, DealReason.TP
+        return ask_open, _TP
     if sl is not None and high + spread >= sl - LEVEL_EPS:
-        return sl + slippage, DealReason.SL
+        return sl + slippage, _SL
     if tp is not None and low + spread <= tp + LEVEL_EPS:
-        return tp, DealReason.TP
+        return tp, _TP
     return None
 
 
@@ -144,7 +149,7 @@ def profit(spec: SymbolSpec, side: Side, volume: float, open_: float, close: flo
     ``sign * (close - open) / tick_size * tick_value * volume``; a losing move uses
     ``tick_value_loss`` when the spec has one (as MT5 does), else ``tick_value``.
     """
-    move = close - open_ if side is Side.BUY else open_ - close
+    move = close - open_ if side is _BUY else open_ - close
     value = spec.tick_value if move >= 0 else spec.loss_tick_value
     return move / spec.tick_size * value * volume
 
