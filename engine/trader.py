@@ -1,0 +1,415 @@
+"""The live trader loop, the same for paper and MT5: one cycle per closed bar and symbol.
+
+A cycle: let the market hook price the bar (the paper broker judges SL/TP over it), record
+positions that closed, mark equity for the breaker, tighten stops, then run the strategy on the
+closed-bar window and pass its last row through ``decide``. An order is written before it is
+sent under an idempotency key (strategy, symbol, timeframe, bar time, side), so a restart on the
+same bar never trades twice. A failing cycle is logged and published as ``CycleFailed``; the
+loop keeps running. Cycles are serialised so risk counters never race between symbols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from engine.decide import Action, Decision, Signal, decide
+from engine.errors import BrokerUnavailable
+from engine.events import (
+    CycleFailed,
+    EventBus,
+    GateBlocked,
+    OrderFilled,
+    OrderRejected,
+    PositionClosed,
+    SignalSkipped,
+    StopMoved,
+)
+from engine.indicators import atr
+from engine.journal import Journal
+from engine.models import (
+    Bar,
+    EquitySnapshot,
+    Order,
+    OrderRequest,
+    OrderResult,
+    RejectReason,
+    Side,
+    Timeframe,
+)
+from engine.ports import BarFeed, Broker, Calendar, Clock, EquityRepo, StateRepo
+from engine.risk import RiskGate, RiskGovernor, RiskLimits, default_gates, plan_stop
+from engine.strategies.base import Strategy, StrategyParams
+from engine.window import BarWindow
+
+log = logging.getLogger("engine.trader")
+
+MarketHook = Callable[[Bar], Awaitable[object]]
+DECISION_KEY = "decision."
+
+
+@dataclass(frozen=True, slots=True)
+class TraderConfig:
+    symbols: tuple[str, ...]
+    timeframe: Timeframe
+    strategy: Strategy[Any]
+    params: StrategyParams
+    limits: RiskLimits
+    zone: ZoneInfo
+    magic: int = 0
+    atr_period: int = 14
+
+
+def client_id(
+    strategy: str, symbol: str, timeframe: Timeframe, bar_time: datetime, side: Side
+) -> str:
+    """Idempotency key of a strategy entry: one per strategy, symbol, bar and side."""
+    return f"{strategy}-{symbol}-{timeframe.value}-{int(bar_time.timestamp())}-{side.value[0]}"
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    last_cycle: dict[str, datetime] = field(default_factory=dict)
+    last_bar: dict[str, datetime] = field(default_factory=dict)
+    cycles: int = 0
+    failures: int = 0
+
+
+class Trader:
+    def __init__(
+        self,
+        *,
+        config: TraderConfig,
+        broker: Broker,
+        journal: Journal,
+        governor: RiskGovernor,
+        state: StateRepo,
+        equity: EquityRepo,
+        calendar: Calendar,
+        clock: Clock,
+        bus: EventBus,
+        gates: Sequence[RiskGate] | None = None,
+        market_hook: MarketHook | None = None,
+    ) -> None:
+        self.config = config
+        self.broker = broker
+        self.journal = journal
+        self.governor = governor
+        self._state = state
+        self._equity = equity
+        self.calendar = calendar
+        self.clock = clock
+        self.bus = bus
+        self.gates = tuple(gates) if gates is not None else default_gates(config.limits)
+        self._hook = market_hook
+        self._lock = asyncio.Lock()
+        self._windows: dict[str, BarWindow] = {}
+        self.heartbeat = Heartbeat()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, history: dict[str, pd.DataFrame]) -> None:
+        """Seed each symbol's closed-bar window and settle what a previous run left open."""
+        size = self.config.strategy.lookback(self.config.params) + 1
+        for symbol in self.config.symbols:
+            frame = history.get(symbol)
+            self._windows[symbol] = (
+                BarWindow.from_frame(frame, size) if frame is not None else (BarWindow(size))
+            )
+        now = self.clock.now()
+        for line in await self.journal.reconcile(now):
+            log.info("reconcile: %s", line)
+        await self._record_closed(now)
+
+    async def run(self, feed: BarFeed, *, max_bars: int | None = None) -> None:
+        """Consume closed bars of every symbol until cancelled (or ``max_bars`` each)."""
+        async with asyncio.TaskGroup() as group:
+            for symbol in self.config.symbols:
+                group.create_task(self._consume(feed, symbol, max_bars))
+
+    async def _consume(self, feed: BarFeed, symbol: str, max_bars: int | None) -> None:
+        count = 0
+        async for bar in feed.closed_bars(symbol, self.config.timeframe):
+            await self.on_bar(bar)
+            count += 1
+            if max_bars is not None and count >= max_bars:
+                return
+
+    async def on_bar(self, bar: Bar) -> Decision | None:
+        """One cycle; never raises (a failure is logged and published)."""
+        async with self._lock:
+            try:
+                return await self._cycle(bar)
+            except Exception as exc:
+                self.heartbeat.failures += 1
+                log.exception("cycle failed for %s %s", bar.symbol, bar.time.isoformat())
+                text = f"{type(exc).__name__}: {exc}"
+                await self.bus.publish(
+                    CycleFailed(self.clock.now(), bar.symbol, bar.timeframe, text)
+                )
+                return None
+
+    # ------------------------------------------------------------------ one cycle
+
+    async def _cycle(self, bar: Bar) -> Decision | None:
+        now = self.clock.now()
+        if self._hook is not None:
+            await self._hook(bar)
+        window = self._windows.setdefault(
+            bar.symbol, BarWindow(self.config.strategy.lookback(self.config.params) + 1)
+        )
+        window.append(bar)
+        self.heartbeat.last_bar[bar.symbol] = bar.time
+        self.heartbeat.last_cycle[bar.symbol] = now
+        self.heartbeat.cycles += 1
+        await self._record_closed(now)
+        account = await self.broker.account()
+        await self._equity.add(
+            EquitySnapshot(now, account.balance, account.equity, account.margin)
+        )
+        await self.governor.on_equity(account.equity)
+        frame = window.frame()
+        if len(frame) < self.config.strategy.warmup(self.config.params):
+            await self._remember(bar, None, f"warming up: {len(frame)} bars")
+            return None
+        signals = self.config.strategy.signals(frame, self.config.params)
+        row = signals.iloc[-1]
+        await self._manage_stops(bar.symbol, frame)
+        if int(row["side"]) == 0:
+            await self._remember(bar, None, "no signal")
+            return None
+        signal = Signal(
+            side=Side.from_sign(int(row["side"])),
+            sl_dist=float(row["sl_dist"]),
+            tp_dist=float(row["tp_dist"]),
+            reason=str(row["reason"]),
+            reason_code=str(row["reason_code"]),
+        )
+        key = client_id(
+            self.config.strategy.name, bar.symbol, bar.timeframe, bar.time, signal.side
+        )
+        decision, _ = await self.execute(bar.symbol, signal, key=key)
+        await self._remember(bar, decision, decision.summary)
+        return decision
+
+    async def execute(
+        self,
+        symbol: str,
+        signal: Signal,
+        *,
+        key: str,
+        volume: float | None = None,
+        manual: bool = False,
+    ) -> tuple[Decision, OrderResult | None]:
+        """Judge and, when every gate allows, send one entry. Used by the loop and by /force."""
+        now = self.clock.now()
+        spec = await self.broker.symbol(symbol)
+        try:
+            tick = await self.broker.tick(symbol)
+        except BrokerUnavailable:
+            raise
+        except Exception:
+            tick = None
+        account = await self.broker.account()
+        positions = await self.broker.positions()
+        state = await self.governor.state()
+        decision = decide(
+            signal,
+            now=now,
+            zone=self.config.zone,
+            symbol=symbol,
+            spec=spec,
+            tick=tick,
+            account=account,
+            open_positions=len(positions),
+            state=state,
+            limits=self.config.limits,
+            gates=self.gates,
+            calendar=self.calendar,
+            volume=volume,
+        )
+        if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
+            log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)
+            await self.bus.publish(GateBlocked(now, symbol, signal.side, v.code.value, v.reason))
+            return decision, None
+        if decision.action is not Action.ORDER:
+            log.info("%s: %s", symbol, decision.summary)
+            await self.bus.publish(SignalSkipped(now, symbol, signal.side, decision.summary))
+            return decision, None
+        return decision, await self._send(symbol, signal, decision, key, manual, now)
+
+    async def _send(
+        self,
+        symbol: str,
+        signal: Signal,
+        decision: Decision,
+        key: str,
+        manual: bool,
+        now: datetime,
+    ) -> OrderResult | None:
+        assert decision.volume is not None
+        order = Order(
+            client_id=key,
+            symbol=symbol,
+            side=signal.side,
+            volume=decision.volume,
+            created_at=now,
+            sl=decision.sl,
+            tp=decision.tp,
+            price=decision.price,
+            strategy="manual" if manual else self.config.strategy.name,
+        )
+        if not await self.journal.begin(order):
+            log.info("%s already handled (idempotency key in storage): not sent again", key)
+            return None
+        request = OrderRequest(
+            client_id=key,
+            symbol=symbol,
+            side=signal.side,
+            volume=decision.volume,
+            sl=decision.sl,
+            tp=decision.tp,
+            magic=self.config.magic,
+        )
+        try:
+            result = await self.broker.send(request)
+        except BrokerUnavailable:
+            # Outcome unknown: the order stays PENDING and is reconciled by its key.
+            log.warning("%s: broker unavailable while sending; will reconcile", key)
+            raise
+        if result.ok or result.reject is RejectReason.DUPLICATE:
+            tracked = await self.journal.filled(order, result, now, decision.risk_money)
+            await self.governor.on_entry(now)
+            log.info(
+                "filled %s %s %s lots at %s (SL %s, TP %s) #%s",
+                symbol,
+                signal.side.value,
+                decision.volume,
+                tracked.price_open,
+                decision.sl,
+                decision.tp,
+                tracked.ticket,
+            )
+            await self.bus.publish(
+                OrderFilled(
+                    at=now,
+                    client_id=key,
+                    symbol=symbol,
+                    side=signal.side,
+                    volume=decision.volume,
+                    price=tracked.price_open,
+                    ticket=tracked.ticket,
+                    sl=decision.sl,
+                    tp=decision.tp,
+                    strategy=order.strategy,
+                    reason=signal.reason,
+                    risk_money=decision.risk_money,
+                    manual=manual,
+                )
+            )
+            return result
+        await self.journal.refused(order, result, now)
+        log.warning("order %s rejected: %s %s", key, result.reject, result.message)
+        await self.bus.publish(
+            OrderRejected(
+                now, key, symbol, signal.side, decision.volume, result.reject, result.message
+            )
+        )
+        return result
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    async def _record_closed(self, now: datetime) -> None:
+        for trade in await self.journal.sync_closed(now):
+            account = await self.broker.account()
+            await self.governor.on_trade_closed(
+                trade.net, balance=account.balance, at=trade.closed_at
+            )
+            log.info(
+                "closed %s %s #%s at %s: %.2f (%s)",
+                trade.symbol,
+                trade.side.value,
+                trade.position_id,
+                trade.price_close,
+                trade.net,
+                trade.reason.value,
+            )
+            await self.bus.publish(
+                PositionClosed(
+                    at=trade.closed_at,
+                    ticket=trade.position_id,
+                    symbol=trade.symbol,
+                    side=trade.side,
+                    volume=trade.volume,
+                    price_open=trade.price_open,
+                    price_close=trade.price_close,
+                    profit=trade.net,
+                    reason=trade.reason,
+                    client_id=trade.client_id,
+                    r_multiple=trade.r_multiple,
+                )
+            )
+
+    async def _manage_stops(self, symbol: str, frame: pd.DataFrame) -> None:
+        limits = self.config.limits
+        if limits.breakeven_at_r is None and limits.trailing_atr_mult is None:
+            return
+        tracked = await self.journal.tracked()
+        positions = [p for p in await self.broker.positions(symbol) if p.ticket in tracked]
+        if not positions:
+            return
+        spec = await self.broker.symbol(symbol)
+        tick = await self.broker.tick(symbol)
+        last_atr = float(atr(frame, self.config.atr_period).iloc[-1])
+        for position in positions:
+            update = plan_stop(
+                position,
+                atr=last_atr,
+                spec=spec,
+                tick=tick,
+                breakeven_at_r=limits.breakeven_at_r,
+                trail_atr_mult=limits.trailing_atr_mult,
+                initial_risk_dist=tracked[position.ticket].initial_risk_dist,
+                breakeven_offset=limits.breakeven_offset_points * spec.point,
+            )
+            if update is None:
+                continue
+            result = await self.broker.modify(position.ticket, sl=update.sl)
+            if result.ok:
+                await self.bus.publish(
+                    StopMoved(
+                        self.clock.now(),
+                        position.ticket,
+                        symbol,
+                        position.sl,
+                        update.sl,
+                        update.why,
+                    )
+                )
+
+    async def _remember(self, bar: Bar, decision: Decision | None, summary: str) -> None:
+        """Store the last decision per symbol for /status (with each gate's verdict)."""
+        record: dict[str, Any] = {
+            "at": self.clock.now().isoformat(),
+            "bar_time": bar.time.isoformat(),
+            "summary": summary,
+            "action": decision.action.value if decision else "none",
+            "verdicts": [
+                {"code": v.code.value, "allowed": v.allowed, "reason": v.reason}
+                for v in (decision.verdicts if decision else ())
+            ],
+        }
+        if decision is not None:
+            record["side"] = decision.signal.side.value
+            record["reason"] = decision.signal.reason
+        await self._state.set(DECISION_KEY + bar.symbol, record)
+
+    async def last_decision(self, symbol: str) -> dict[str, Any] | None:
+        return await self._state.get(DECISION_KEY + symbol)
