@@ -1,0 +1,68 @@
+"""Command-line interface: the argument parser and the dispatch to each command's coroutine."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+
+from engine import __version__
+
+Command = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chattrader",
+        description="Telegram-first automated trader for MetaTrader 5, with paper trading.",
+        epilog="Settings come from the environment and ./.env (see .env.example).",
+    )
+    parser.add_argument("--version", action="version", version=f"chattrader {__version__}")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: ./.env)")
+    parser.add_argument(
+        "--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL setting)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the engine (paper broker by default) and the bot")
+    run.add_argument(
+        "--replay",
+        action="store_true",
+        help="paper feed replays stored history instead of a synthetic live stream",
+    )
+    run.add_argument(
+        "--speed", type=float, default=None, help="replay speed, x real time (e.g. 600)"
+    )
+    run.add_argument("--from", dest="replay_from", default=None, help="replay start, YYYY-MM-DD")
+    run.add_argument(
+        "--max-bars", type=int, default=None, help="stop after this many closed bars per symbol"
+    )
+
+    data = sub.add_parser("data", help="market data: list what is available, import CSV files")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    data_sub.add_parser("list", help="list bundled and imported bar series")
+    imp = data_sub.add_parser("import", help="import an MT5 export or a plain OHLC CSV")
+    imp.add_argument("file", help="path to the CSV file")
+    imp.add_argument("--symbol", required=True, help="e.g. XAUUSD")
+    imp.add_argument("--timeframe", required=True, help="e.g. M15, H1, D1")
+    imp.add_argument(
+        "--utc-offset",
+        type=float,
+        default=0.0,
+        help="hours the file's times are ahead of UTC (MT5 exports use server time, e.g. 2)",
+    )
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("migrate", help="create or upgrade the SQLite schema")
+    return parser
+
+
+async def dispatch(args: argparse.Namespace) -> int:
+    from bot import commands
+
+    table: dict[str, Command] = {
+        "run": commands.run,
+        "data": commands.data,
+        "db": commands.db,
+    }
+    return await table[args.command](args)
