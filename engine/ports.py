@@ -317,3 +317,51 @@ class Calendar(Protocol):
     ) -> list[EconomicEvent]:
         """Cached events with time in [start, end), for ``currencies`` (None = all)."""
         ...
+
+
+# --------------------------------------------------------------------------- calendar cache
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFetch:
+    """The last refresh that read a complete calendar: when, and from which sources."""
+
+    fetched_at: datetime
+    sources: str  # source names joined by ", "
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarBatch:
+    """What one source answered: its events replace that source's cached rows in [start, end)."""
+
+    source: str
+    start: datetime
+    end: datetime
+    events: tuple[EconomicEvent, ...]
+
+
+class CalendarRepo(Protocol):
+    """SQLite cache behind the calendar: events by (time, currency, title), fetches, reminders."""
+
+    async def store(
+        self, batches: tuple[CalendarBatch, ...], fetched: CalendarFetch | None = None
+    ) -> int:
+        """In one transaction, per batch: drop that source's events in [start, end), insert its
+        events (same key replaces); then record ``fetched`` when given. Returns events written."""
+        ...
+
+    async def events(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[EconomicEvent]:
+        """Cached events with time in [start, end) (None = unbounded), by time."""
+        ...
+
+    async def last_fetch(self) -> CalendarFetch | None: ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forget events (and their reminders) older than ``before``; returns events removed."""
+        ...
+
+    async def mark_reminded(self, event: EconomicEvent, at: datetime) -> bool:
+        """Record a reminder for ``event``; False when one was already recorded (send none)."""
+        ...

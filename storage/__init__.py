@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.migrate import migrate as _migrate
 from storage.repos.audit import SqliteAuditRepo
 from storage.repos.bars import SqliteBarRepo
+from storage.repos.calendar import SqliteCalendarRepo
 from storage.repos.equity import SqliteEquityRepo
 from storage.repos.orders import SqliteOrderRepo
 from storage.repos.outbox import SqliteOutboxRepo
@@ -44,6 +45,7 @@ class Storage:
     outbox: SqliteOutboxRepo
     bars: SqliteBarRepo
     equity: SqliteEquityRepo
+    calendar: SqliteCalendarRepo
 
     @classmethod
     def over(cls, db: Database, clock: Clock) -> Storage:
@@ -59,6 +61,7 @@ class Storage:
             outbox=SqliteOutboxRepo(db, clock),
             bars=SqliteBarRepo(db),
             equity=SqliteEquityRepo(db),
+            calendar=SqliteCalendarRepo(db),
         )
 
     async def close(self) -> None:

@@ -18,7 +18,9 @@ from engine.models import (
     ClosedTrade,
     Deal,
     DealEntry,
+    EconomicEvent,
     EquitySnapshot,
+    Importance,
     Order,
     OutboxMessage,
     Position,
@@ -27,7 +29,7 @@ from engine.models import (
     Timeframe,
     User,
 )
-from engine.ports import PaperChange
+from engine.ports import CalendarBatch, CalendarFetch, PaperChange
 from storage import Storage
 from storage.db import Database
 from storage.migrate import Migration, MigrationError, available, current_version, migrate
@@ -56,6 +58,10 @@ BARS = pd.DataFrame(
     index=pd.DatetimeIndex([T0, T0 + timedelta(hours=1)], name="time").as_unit("us"),
 )
 SNAPSHOT = EquitySnapshot(T0, 10_000.0, 9_990.0, 200.0)
+NFP = EconomicEvent(
+    T0 + timedelta(days=3), "USD", "United States", "Non Farm Payrolls", Importance.HIGH,
+    forecast="180K", previous="199K", source="te",
+)  # fmt: skip
 
 
 async def seed_v1(s: Storage) -> None:
@@ -102,10 +108,23 @@ async def check_v3(s: Storage) -> None:
     assert await s.equity.series(T0, T0 + timedelta(seconds=1)) == [SNAPSHOT]
 
 
+async def seed_v4(s: Storage) -> None:
+    batch = CalendarBatch("te", T0, T0 + timedelta(days=7), (NFP,))
+    assert await s.calendar.store((batch,), CalendarFetch(T0, "te")) == 1
+    assert await s.calendar.mark_reminded(NFP, T0)
+
+
+async def check_v4(s: Storage) -> None:
+    assert await s.calendar.events() == [NFP]
+    assert await s.calendar.last_fetch() == CalendarFetch(T0, "te")
+    assert not await s.calendar.mark_reminded(NFP, T0 + timedelta(hours=1))
+
+
 SEEDS: dict[int, tuple[Callable[[Storage], Awaitable[None]], ...]] = {
     1: (seed_v1, check_v1),
     2: (seed_v2, check_v2),
     3: (seed_v3, check_v3),
+    4: (seed_v4, check_v4),
 }
 
 
@@ -135,7 +154,7 @@ async def test_migrate_from_empty_creates_every_table() -> None:
     db = await Database.open(":memory:")
     try:
         assert await current_version(db) == 0
-        assert await migrate(db) == [1, 2, 3]
+        assert await migrate(db) == [1, 2, 3, 4]
         assert await current_version(db) == LATEST
         tables = {
             r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -143,10 +162,10 @@ async def test_migrate_from_empty_creates_every_table() -> None:
         assert tables >= {
             "schema_migrations", "orders", "closed_trades", "engine_state", "audit_log", "users",
             "paper_account", "paper_positions", "paper_deals", "outbox", "bar_sources", "bars",
-            "equity_snapshots",
+            "equity_snapshots", "calendar_events", "calendar_fetch", "calendar_reminders",
         }  # fmt: skip
         names = [r[0] for r in await db.fetchall("SELECT name FROM schema_migrations")]
-        assert names == ["core", "paper", "outbox_bars_equity"]
+        assert names == ["core", "paper", "outbox_bars_equity", "calendar"]
     finally:
         await db.close()
 

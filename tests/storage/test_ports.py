@@ -11,6 +11,7 @@ from storage import Storage
 from storage.db import Database
 from storage.repos.audit import SqliteAuditRepo
 from storage.repos.bars import SqliteBarRepo
+from storage.repos.calendar import SqliteCalendarRepo
 from storage.repos.equity import SqliteEquityRepo
 from storage.repos.orders import SqliteOrderRepo
 from storage.repos.outbox import SqliteOutboxRepo
@@ -30,6 +31,7 @@ PAIRS = [
     (ports.OutboxRepo, SqliteOutboxRepo),
     (ports.BarRepo, SqliteBarRepo),
     (ports.EquityRepo, SqliteEquityRepo),
+    (ports.CalendarRepo, SqliteCalendarRepo),
 ]
 
 
@@ -58,6 +60,7 @@ def test_storage_has_one_attribute_per_repository() -> None:
     fields = list(Storage.__dataclass_fields__)
     assert fields == [
         "db", "orders", "trades", "paper", "state", "audit", "users", "outbox", "bars", "equity",
+        "calendar",
     ]  # fmt: skip
     by_field = {f.name: f.type for f in Storage.__dataclass_fields__.values()}
     assert by_field["db"] == "Database"
