@@ -226,6 +226,7 @@ async def build_core(
             governor=governor,
             state=storage.state,
             equity=storage.equity,
+            uow=storage.db,
             calendar=calendar,
             clock=clock,
             bus=bus,

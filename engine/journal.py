@@ -10,7 +10,9 @@ still recorded, exactly once (``TradeRepo.add`` is unique on the position id). O
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,13 +96,30 @@ class Journal:
         self._orders = orders
         self._trades = trades
         self._state = state
+        self._tracked: dict[int, Tracked] | None = None
 
     async def tracked(self) -> dict[int, Tracked]:
-        raw = await self._state.get(OPEN_KEY, {}) or {}
-        return {int(k): Tracked.from_json(v) for k, v in raw.items()}
+        """Our open positions by ticket (a copy; the journal is the only writer of the key)."""
+        if self._tracked is None:
+            raw = await self._state.get(OPEN_KEY, {}) or {}
+            self._tracked = {int(k): Tracked.from_json(v) for k, v in raw.items()}
+        return dict(self._tracked)
+
+    @contextlib.asynccontextmanager
+    async def _tx(self) -> AsyncIterator[None]:
+        """One transaction; a rollback also forgets the cached copy of the tracked set."""
+        try:
+            async with self._uow.transaction():
+                yield
+        except BaseException:
+            self._tracked = None
+            raise
 
     async def _save(self, tracked: dict[int, Tracked]) -> None:
+        # Dropped first: if the write fails (the transaction rolls back) the next read reloads.
+        self._tracked = None
         await self._state.set(OPEN_KEY, {str(k): v.to_json() for k, v in tracked.items()})
+        self._tracked = dict(tracked)
 
     async def begin(self, order: Order) -> bool:
         """Write the order before it is sent; False when this client id was already used."""
@@ -123,7 +142,7 @@ class Journal:
             initial_sl=order.sl,
             risk_money=risk_money,
         )
-        async with self._uow.transaction():
+        async with self._tx():
             await self._orders.set_result(
                 order.client_id, OrderStatus.FILLED, at=at, ticket=ticket, price=price
             )
@@ -187,7 +206,7 @@ class Journal:
                     "position %s closed but its deals are not in history yet", entry.ticket
                 )
                 continue
-            async with self._uow.transaction():
+            async with self._tx():
                 recorded = await self._trades.add(trade)
                 current = await self.tracked()
                 current.pop(entry.ticket, None)

@@ -44,7 +44,7 @@ from engine.models import (
     Side,
     Timeframe,
 )
-from engine.ports import BarFeed, Broker, Calendar, Clock, EquityRepo, StateRepo
+from engine.ports import BarFeed, Broker, Calendar, Clock, EquityRepo, StateRepo, UnitOfWork
 from engine.risk import RiskGate, RiskGovernor, RiskLimits, default_gates, plan_stop
 from engine.strategies.base import Strategy, StrategyParams
 from engine.window import BarWindow
@@ -92,6 +92,7 @@ class Trader:
         governor: RiskGovernor,
         state: StateRepo,
         equity: EquityRepo,
+        uow: UnitOfWork,
         calendar: Calendar,
         clock: Clock,
         bus: EventBus,
@@ -104,6 +105,7 @@ class Trader:
         self.governor = governor
         self._state = state
         self._equity = equity
+        self._uow = uow
         self.calendar = calendar
         self.clock = clock
         self.bus = bus
@@ -156,6 +158,11 @@ class Trader:
                 )
                 return None
 
+    async def sync(self) -> None:
+        """Record positions closed outside a cycle (a manual close from the chat or the CLI)."""
+        async with self._lock:
+            await self._record_closed(self.clock.now())
+
     # ------------------------------------------------------------------ one cycle
 
     async def _cycle(self, bar: Bar) -> Decision | None:
@@ -171,32 +178,33 @@ class Trader:
         self.heartbeat.cycles += 1
         await self._record_closed(now)
         account = await self.broker.account()
-        await self._equity.add(
-            EquitySnapshot(now, account.balance, account.equity, account.margin)
-        )
-        await self.governor.on_equity(account.equity)
+        await self.governor.on_equity(account.equity)  # a drawdown trip must precede any entry
         frame = window.frame()
+        decision: Decision | None = None
         if len(frame) < self.config.strategy.warmup(self.config.params):
-            await self._remember(bar, None, f"warming up: {len(frame)} bars")
-            return None
-        signals = self.config.strategy.signals(frame, self.config.params)
-        row = signals.iloc[-1]
-        await self._manage_stops(bar.symbol, frame)
-        if int(row["side"]) == 0:
-            await self._remember(bar, None, "no signal")
-            return None
-        signal = Signal(
-            side=Side.from_sign(int(row["side"])),
-            sl_dist=float(row["sl_dist"]),
-            tp_dist=float(row["tp_dist"]),
-            reason=str(row["reason"]),
-            reason_code=str(row["reason_code"]),
-        )
-        key = client_id(
-            self.config.strategy.name, bar.symbol, bar.timeframe, bar.time, signal.side
-        )
-        decision, _ = await self.execute(bar.symbol, signal, key=key)
-        await self._remember(bar, decision, decision.summary)
+            summary = f"warming up: {len(frame)} bars"
+        else:
+            row = self.config.strategy.signals(frame, self.config.params).iloc[-1]
+            await self._manage_stops(bar.symbol, frame)
+            summary = "no signal"
+            if int(row["side"]) != 0:
+                signal = Signal(
+                    side=Side.from_sign(int(row["side"])),
+                    sl_dist=float(row["sl_dist"]),
+                    tp_dist=float(row["tp_dist"]),
+                    reason=str(row["reason"]),
+                    reason_code=str(row["reason_code"]),
+                )
+                key = client_id(
+                    self.config.strategy.name, bar.symbol, bar.timeframe, bar.time, signal.side
+                )
+                decision, _ = await self.execute(bar.symbol, signal, key=key)
+                summary = decision.summary
+        # Bookkeeping after the order, in one transaction: it is not on the bar-to-order path.
+        async with self._uow.transaction():
+            snap = EquitySnapshot(now, account.balance, account.equity, account.margin)
+            await self._equity.add(snap)
+            await self._remember(bar, decision, summary)
         return decision
 
     async def execute(

@@ -179,16 +179,23 @@ class RiskStateStore:
     def __init__(self, repo: StateRepo, key: str = RISK_STATE_KEY) -> None:
         self._repo = repo
         self._key = key
+        # The governor is the single writer of this key, so after the first read the copy in
+        # memory is the stored value; the hot loop then reads without a database round trip.
+        self._cached: RiskState | None = None
 
     async def load(self) -> RiskState:
         """The stored state, or a fresh one on first use."""
+        if self._cached is not None:
+            return self._cached
         data = await self._repo.get(self._key)
         if data is None:
             return RiskState()
         if not isinstance(data, Mapping):
             msg = f"stored risk state under {self._key!r} is not an object: {type(data).__name__}"
             raise EngineError(msg, code="bad_risk_state")
-        return RiskState.from_json(data)
+        self._cached = RiskState.from_json(data)
+        return self._cached
 
     async def save(self, state: RiskState) -> None:
         await self._repo.set(self._key, state.to_json())
+        self._cached = state

@@ -114,6 +114,7 @@ async def make_rig(
         governor=governor,
         state=storage.state,
         equity=storage.equity,
+        uow=storage.db,
         calendar=UnconfiguredCalendar(),
         clock=clock,
         bus=bus,
