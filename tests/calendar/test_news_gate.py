@@ -26,14 +26,19 @@ LIMITS = RiskLimits(news_before=timedelta(minutes=60), news_after=timedelta(minu
 
 
 def context(
-    calendar: Calendar, clock: SimClock, symbol: str = "XAUUSD", **extra: object
+    calendar: Calendar,
+    clock: SimClock,
+    symbol: str = "XAUUSD",
+    *,
+    limits: RiskLimits = LIMITS,
+    currencies: frozenset[str] | None = None,
 ) -> RiskContext:
     now = clock.now()
     return RiskContext(
         now=now, zone=UTC_ZONE, symbol=symbol, side=Side.BUY, spec=DEFAULT_SPECS[symbol],
         tick=Tick(symbol, now, 2040.0, 2040.3), account=Account(1, "USD", 1e4, 1e4, 0, 1e4, 100),
-        open_positions=0, state=RiskState(), limits=extra.pop("limits", LIMITS),  # type: ignore[arg-type]
-        calendar=calendar, **extra,  # type: ignore[arg-type]
+        open_positions=0, state=RiskState(), limits=limits, calendar=calendar,
+        currencies=currencies,
     )  # fmt: skip
 
 
