@@ -388,12 +388,51 @@ class AppSettings(_Group):
         return value
 
 
+class CalendarSettings(_Group):
+    """Economic calendar sources and the news window that blocks entries around releases."""
+
+    _CASE: ClassVar[dict[str, str]] = {"news_min_importance": "lower", "news_policy": "lower"}
+
+    calendar_enabled: bool = True
+    calendar_sources: Annotated[tuple[str, ...], NoDecode] = ("tradingeconomics", "faireconomy")
+    calendar_te_key: SecretStr | None = None  # None = Trading Economics guest access (a sample)
+    calendar_te_base_url: str = "https://api.tradingeconomics.com"
+    calendar_te_countries: str = "All"
+    calendar_ff_url: str = "https://nfs.faireconomy.media/ff_calendar_thisweek.json"
+    calendar_timeout_s: float = Field(default=10.0, gt=0)
+    calendar_refresh_minutes: int = Field(default=60, ge=5)
+    calendar_stale_minutes: int = Field(default=360, ge=10)
+    news_before_minutes: int = Field(default=60, ge=0)
+    news_after_minutes: int = Field(default=30, ge=0)
+    news_min_importance: Literal["low", "medium", "high"] = "high"
+    news_policy: Literal["block", "allow"] = "block"
+    news_remind_minutes: int = Field(default=15, ge=0)  # 0 = no reminders
+    symbol_currencies: str = ""  # e.g. XAUUSD=USD;EURUSD=EUR,USD (defaults cover common ones)
+
+    KNOWN_SOURCES: ClassVar[tuple[str, ...]] = ("tradingeconomics", "faireconomy")
+
+    @field_validator("calendar_sources", mode="before")
+    @classmethod
+    def _sources(cls, value: object, info: ValidationInfo) -> object:
+        items = _split(value)
+        if not isinstance(items, tuple):
+            return items
+        names = tuple(str(item).lower() for item in items)
+        for name in names:
+            if name not in cls.KNOWN_SOURCES:
+                known = ", ".join(cls.KNOWN_SOURCES)
+                msg = f"unknown source {name!r}; {cls._var(info)} takes {known}"
+                raise ValueError(msg)
+        return names
+
+
 GROUPS: dict[str, type[_Group]] = {
     "telegram": TelegramSettings,
     "broker": BrokerSettings,
     "trading": TradingSettings,
     "risk": RiskSettings,
     "paper": PaperSettings,
+    "calendar": CalendarSettings,
     "app": AppSettings,
 }
 
@@ -427,6 +466,7 @@ class Settings(BaseModel):
     trading: TradingSettings = Field(default_factory=TradingSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     paper: PaperSettings = Field(default_factory=PaperSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     app: AppSettings = Field(default_factory=AppSettings)
 
     def public_view(self) -> dict[str, str]:
