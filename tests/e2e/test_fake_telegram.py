@@ -154,7 +154,7 @@ async def test_dispatcher_round_trip_over_http(telegram: FakeTelegram, bot: Bot)
     assert telegram.calls("getMe")[0].ok
 
 
-async def test_update_is_delivered_once(telegram: FakeTelegram, bot: Bot) -> None:
+async def test_update_is_delivered_once_across_restart(telegram: FakeTelegram, bot: Bot) -> None:
     dp = build_dispatcher(png(2, 2))
     alice = telegram.user(ALICE, "Alice")
     async with polling(dp, bot, telegram):
@@ -166,6 +166,12 @@ async def test_update_is_delivered_once(telegram: FakeTelegram, bot: Bot) -> Non
         assert telegram.pending_updates == 0
     assert telegram.sent_texts(ALICE) == ["ping"]
     assert telegram.pending_updates == 0
+
+    # Written while the bot was down: delivered once polling restarts (same bot, new session).
+    telegram.send_text(alice, "pong")
+    async with polling(build_dispatcher(png(2, 2)), bot, telegram):
+        await telegram.wait_for("sendMessage", count=2)
+    assert telegram.sent_texts(ALICE) == ["ping", "pong"]
 
 
 async def test_get_updates_offset_and_long_poll(telegram: FakeTelegram, bot: Bot) -> None:
@@ -191,6 +197,7 @@ async def test_get_updates_offset_and_long_poll(telegram: FakeTelegram, bot: Bot
     await bot.set_webhook("https://example.org/hook")
     with pytest.raises(TelegramConflictError, match="webhook is active"):
         await bot.get_updates(timeout=0)
+    assert telegram.pending_updates == 1  # "three" was delivered but never confirmed
     await bot.delete_webhook(drop_pending_updates=True)
     assert telegram.pending_updates == 0
 

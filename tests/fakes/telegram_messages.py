@@ -3,6 +3,10 @@ captions and keyboards, delete. Each checks what Telegram checks and a bot can g
 text 1..4096 and captions up to 1024 UTF-16 code units after entity parsing, valid HTML for
 `parse_mode=HTML`, callback_data 1..64 bytes, editing to identical content, missing messages.
 
+Only HTML is parsed; a Markdown or MarkdownV2 text is measured as sent. Lengths count UTF-16
+code units, Telegram's unit for entities, so a splitter that keeps parts within 4096 of them
+is safe whichever way Telegram counts.
+
 Handlers take the server state, decoded params and uploaded files, and return the `result`
 JSON or raise ApiError. Errors carry Telegram's descriptions.
 """
