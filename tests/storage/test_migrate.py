@@ -33,6 +33,8 @@ from engine.ports import CalendarBatch, CalendarFetch, PaperChange
 from storage import Storage
 from storage.db import Database
 from storage.migrate import Migration, MigrationError, available, current_version, migrate
+from storage.repos.chats import ChatPrefs, SqliteChatPrefsRepo
+from storage.repos.confirmations import Outcome, PendingAction, SqliteConfirmationRepo
 from tests.storage.conftest import T0
 
 LATEST = available()[-1].version
@@ -120,11 +122,34 @@ async def check_v4(s: Storage) -> None:
     assert not await s.calendar.mark_reminded(NFP, T0 + timedelta(hours=1))
 
 
+CARD = PendingAction(
+    "n0nce-1", "force", {"symbol": "XAUUSD", "volume": 0.1}, 555, -100, T0,
+    T0 + timedelta(seconds=60),
+)  # fmt: skip
+
+
+async def seed_v5(s: Storage) -> None:
+    # Bot-only repositories (no engine port): built over the same database.
+    await SqliteConfirmationRepo(s.db).add(CARD)
+    chats = SqliteChatPrefsRepo(s.db)
+    await chats.set_locale(-100, "ru")
+    assert await chats.toggle(-100, "fill") is False
+
+
+async def check_v5(s: Storage) -> None:
+    cards = SqliteConfirmationRepo(s.db)
+    assert await cards.get("n0nce-1") == CARD
+    assert await cards.claim("n0nce-1", Outcome.CONFIRMED, T0 + timedelta(seconds=1))
+    assert not await cards.claim("n0nce-1", Outcome.CONFIRMED, T0)
+    assert await SqliteChatPrefsRepo(s.db).get(-100) == ChatPrefs(-100, "ru", frozenset({"fill"}))
+
+
 SEEDS: dict[int, tuple[Callable[[Storage], Awaitable[None]], ...]] = {
     1: (seed_v1, check_v1),
     2: (seed_v2, check_v2),
     3: (seed_v3, check_v3),
     4: (seed_v4, check_v4),
+    5: (seed_v5, check_v5),
 }
 
 
@@ -154,7 +179,7 @@ async def test_migrate_from_empty_creates_every_table() -> None:
     db = await Database.open(":memory:")
     try:
         assert await current_version(db) == 0
-        assert await migrate(db) == [1, 2, 3, 4]
+        assert await migrate(db) == [1, 2, 3, 4, 5]
         assert await current_version(db) == LATEST
         tables = {
             r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -163,9 +188,10 @@ async def test_migrate_from_empty_creates_every_table() -> None:
             "schema_migrations", "orders", "closed_trades", "engine_state", "audit_log", "users",
             "paper_account", "paper_positions", "paper_deals", "outbox", "bar_sources", "bars",
             "equity_snapshots", "calendar_events", "calendar_fetch", "calendar_reminders",
+            "confirmations", "chat_prefs",
         }  # fmt: skip
         names = [r[0] for r in await db.fetchall("SELECT name FROM schema_migrations")]
-        assert names == ["core", "paper", "outbox_bars_equity", "calendar"]
+        assert names == ["core", "paper", "outbox_bars_equity", "calendar", "bot"]
     finally:
         await db.close()
 
