@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pandas as pd
 
 from engine.brokers.mt5 import MT5Broker
 from engine.brokers.paper import PaperBroker
-from engine.calendar import UnconfiguredCalendar
+from engine.calendar import (
+    CachedCalendar,
+    CalendarSource,
+    FairEconomySource,
+    HttpOptions,
+    SymbolCurrencies,
+    TradingEconomicsSource,
+    UnconfiguredCalendar,
+)
 from engine.clock import SimClock, SystemClock
 from engine.config import Settings
 from engine.data.feeds import ReplayFeed, SyntheticLiveFeed
@@ -25,9 +34,9 @@ from engine.data.synthetic import SyntheticSpec, generate_bars
 from engine.errors import ConfigError, DataUnavailable
 from engine.events import EventBus
 from engine.journal import Journal
-from engine.models import Bar, Tick, Timeframe
+from engine.models import Bar, Importance, Tick, Timeframe
 from engine.ports import BarFeed, Broker, Calendar, Clock
-from engine.risk import RiskGovernor, RiskLimits, RiskStateStore, Session
+from engine.risk import NewsPolicy, RiskGovernor, RiskLimits, RiskStateStore, Session
 from engine.strategies import get_strategy
 from engine.symbols import DEFAULT_SPECS
 from engine.trader import MarketHook, Trader, TraderConfig
@@ -40,7 +49,7 @@ FEED_SEED = 20261129  # fixes the synthetic paper market so a restart replays th
 
 def risk_limits(settings: Settings) -> RiskLimits:
     """``RiskLimits`` from the RISK_* and SESSIONS settings (fractions stay fractions)."""
-    r = settings.risk
+    r, c = settings.risk, settings.calendar
     return RiskLimits(
         risk_pct=r.risk_pct,
         allow_min_lot=r.allow_min_lot,
@@ -58,6 +67,10 @@ def risk_limits(settings: Settings) -> RiskLimits:
         loss_pause=timedelta(minutes=r.loss_pause_minutes),
         breakeven_at_r=r.breakeven_at_r,
         trailing_atr_mult=r.trailing_atr_mult,
+        news_before=timedelta(minutes=c.news_before_minutes),
+        news_after=timedelta(minutes=c.news_after_minutes),
+        news_min_importance=Importance(c.news_min_importance),
+        news_policy=NewsPolicy(c.news_policy),
     )
 
 
@@ -126,19 +139,26 @@ class Core:
     started_at: datetime
     notes: list[str] = field(default_factory=list)
     pump: TickPump | None = None
+    http: httpx.AsyncClient | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         if self.pump is not None:
             self.pump.start()
         if isinstance(self.broker, MT5Broker):
             self._tasks.append(asyncio.create_task(self.broker.supervise(), name="mt5-supervise"))
+        if isinstance(self.calendar, CachedCalendar) and self.http is not None:
+            every = timedelta(minutes=self.settings.calendar.calendar_refresh_minutes)
+            refresher = self.calendar.run_refresher(every, self._stop)
+            self._tasks.append(asyncio.create_task(refresher, name="calendar-refresh"))
         await self.trader.start(self.history)
 
     async def run(self, max_bars: int | None = None) -> None:
         await self.trader.run(self.feed, max_bars=max_bars)
 
     async def close(self) -> None:
+        self._stop.set()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -146,6 +166,8 @@ class Core:
         if self.pump is not None:
             await self.pump.stop()
         await self.broker.close()
+        if self.http is not None:
+            await self.http.aclose()
         await self.storage.close()
 
 
@@ -215,9 +237,18 @@ async def build_core(
         store = RiskStateStore(storage.state)
         governor = RiskGovernor(store, clock, limits, zone, emit=bus.publish)
         journal = Journal(broker, storage.db, storage.orders, storage.trades, storage.state)
-        calendar = UnconfiguredCalendar()
+        calendar, http = await _calendar(settings, storage, clock, live=not replay)
+        symbol_currencies = SymbolCurrencies.parse(settings.calendar.symbol_currencies)
+        currencies = {s: symbol_currencies.for_symbol(s, DEFAULT_SPECS.get(s)) for s in t.symbols}
         config = TraderConfig(
-            t.symbols, t.timeframe, strategy, params, limits, zone, magic=settings.broker.magic
+            t.symbols,
+            t.timeframe,
+            strategy,
+            params,
+            limits,
+            zone,
+            magic=settings.broker.magic,
+            currencies=currencies,
         )
         trader = Trader(
             config=config,
@@ -252,6 +283,7 @@ async def build_core(
         started_at=clock.now(),
         notes=market.notes,
         pump=market.pump,
+        http=http,
     )
 
 
@@ -378,6 +410,43 @@ async def _mt5_market(settings: Settings, bus: EventBus, lookback: int) -> Marke
         mode="mt5",
         notes=[f"{s} {t.timeframe.value}: bars from the MT5 terminal" for s in t.symbols],
     )
+
+
+async def _calendar(
+    settings: Settings, storage: Storage, clock: Clock, *, live: bool
+) -> tuple[Calendar, httpx.AsyncClient | None]:
+    """The news calendar: cached from the configured sources, refreshed in the background.
+
+    A replay runs on historical dates the live feeds do not cover, so it trades with the
+    calendar's stored events only (no sources, no refresher, never stale), or with no calendar
+    when nothing was ever stored.
+    """
+    c = settings.calendar
+    if not c.calendar_enabled:
+        return UnconfiguredCalendar(), None
+    if not live:
+        cal = await CachedCalendar.open(storage.calendar, clock, stale_after=timedelta(days=36500))
+        # Nothing ever stored: there is no history to judge a replay by.
+        return (cal if cal.status().fetched_at is not None else UnconfiguredCalendar()), None
+    options = HttpOptions(timeout_s=c.calendar_timeout_s)
+    http = httpx.AsyncClient()
+    sources: list[CalendarSource] = []
+    for name in c.calendar_sources:
+        if name == "tradingeconomics":
+            key = c.calendar_te_key.get_secret_value() if c.calendar_te_key else None
+            sources.append(
+                TradingEconomicsSource(
+                    http,
+                    key,
+                    base_url=c.calendar_te_base_url,
+                    countries=c.calendar_te_countries,
+                    options=options,
+                )
+            )
+        else:
+            sources.append(FairEconomySource(http, url=c.calendar_ff_url, options=options))
+    stale = timedelta(minutes=c.calendar_stale_minutes)
+    return await CachedCalendar.open(storage.calendar, clock, sources, stale_after=stale), http
 
 
 def _paper(settings: Settings, storage: Storage, clock: Clock) -> PaperBroker:

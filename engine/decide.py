@@ -92,6 +92,7 @@ def decide(
     gates: Sequence[RiskGate],
     calendar: Calendar,
     volume: float | None = None,
+    currencies: frozenset[str] | None = None,
 ) -> Decision:
     """Size by risk (or take ``volume``), run every gate, and say whether to send the order."""
     price = tick.price_for(signal.side) if tick is not None else None
@@ -122,6 +123,7 @@ def decide(
         volume=lots,
         stop_dist=signal.sl_dist,
         required_margin=margin,
+        currencies=currencies,
     )
     verdicts = tuple(g.check(ctx) for g in gates)
     if any(not v.allowed for v in verdicts):

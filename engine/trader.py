@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,8 @@ class TraderConfig:
     zone: ZoneInfo
     magic: int = 0
     atr_period: int = 14
+    # Currencies whose releases open a news window per symbol; missing = the gate's defaults.
+    currencies: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
 
 def client_id(
@@ -242,6 +244,7 @@ class Trader:
             gates=self.gates,
             calendar=self.calendar,
             volume=volume,
+            currencies=self.config.currencies.get(symbol),
         )
         if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
             log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)

@@ -5,23 +5,30 @@ settings -> SQLite file -> paper broker -> ma_rsi -> default risk gates. It stop
 1,200 bars with whatever is open, starts again on the same database from the next bar, and
 replays 1,000 more. Then it checks that trades happened, every limit held, nothing was lost or
 doubled across the restart, and that closed-trade PnL adds up to the balance change.
+The calendar holds a high-impact US release at 13:30 UTC every weekday (stored as a real
+calendar refresh would store it): no entry may open inside its news window, and the news gate
+must have blocked at least one signal.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.wiring import Core, build_core
+from bot.wiring import build_core
 from engine.config import Settings, load_settings
-from engine.models import OrderStatus
+from engine.events import GateBlocked
+from engine.models import EconomicEvent, Importance, OrderStatus
+from engine.ports import CalendarBatch, CalendarFetch
 from engine.risk import Session, session_open
+from storage import open_storage
 
 FIRST, SECOND = 1200, 1000
+HOUR = timedelta(hours=1)
 
 
 def settings_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -47,11 +54,25 @@ def settings_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return load_settings(None)
 
 
-async def run_part(settings: Settings, bars: int, start: object = None) -> Core:
-    core = await build_core(settings, replay=True, speed=1e9, replay_from=start)  # type: ignore[arg-type]
-    await core.start()
-    await core.run(max_bars=bars)
-    return core
+RELEASE = time(13, 30)
+NEWS_BEFORE, NEWS_AFTER = timedelta(minutes=60), timedelta(minutes=30)
+
+
+async def store_daily_us_releases(settings: Settings) -> list[datetime]:
+    storage = await open_storage(settings.app.db_path)
+    day, last = datetime(2017, 1, 2, tzinfo=UTC), datetime(2018, 1, 1, tzinfo=UTC)
+    times = []
+    while day < last:
+        if day.weekday() < 5:
+            times.append(datetime.combine(day.date(), RELEASE, UTC))
+        day += timedelta(days=1)
+    events = tuple(
+        EconomicEvent(t, "USD", "United States", "Data release", Importance.HIGH) for t in times
+    )
+    batch = CalendarBatch("test", times[0], times[-1] + timedelta(minutes=1), events)
+    await storage.calendar.store((batch,), CalendarFetch(times[0], "test"))
+    await storage.close()
+    return times
 
 
 async def test_replayed_session_with_restart(
@@ -63,7 +84,15 @@ async def test_replayed_session_with_restart(
 
     # Part one: at least FIRST bars, then stop at the first bar that leaves a position open,
     # so the restart has something to carry over.
+    releases = await store_daily_us_releases(settings)
+    news_blocks: list[GateBlocked] = []
+
+    async def on_event(event: object) -> None:
+        if isinstance(event, GateBlocked) and event.code == "news":
+            news_blocks.append(event)
+
     first = await build_core(settings, replay=True, speed=1e9)
+    first.bus.subscribe(on_event)
     await first.start()
     async for bar in first.feed.closed_bars("EURUSD", settings.trading.timeframe):
         await first.trader.on_bar(bar)
@@ -75,7 +104,10 @@ async def test_replayed_session_with_restart(
     tracked_at_stop = set(await first.journal.tracked())
     await first.close()
 
-    second = await run_part(settings, SECOND, last_bar + timedelta(hours=1))
+    second = await build_core(settings, replay=True, speed=1e9, replay_from=last_bar + HOUR)
+    second.bus.subscribe(on_event)
+    await second.start()
+    await second.run(max_bars=SECOND)
     assert second.trader.heartbeat.cycles == SECOND
     # The restart picked up exactly the positions that were open: same tickets, same sizes.
     reopened = {p.ticket: p for p in await second.broker.positions()}
@@ -134,4 +166,9 @@ async def test_replayed_session_with_restart(
     for t in trades:
         if t.client_id.startswith("ma_rsi-"):
             assert any(session_open(s, t.opened_at) for s in sessions), t.opened_at
+    # The news window held: nothing opened within 60 min before or 30 min after a release.
+    assert news_blocks, "the news gate never had to block a signal"
+    for t in trades:
+        for release in releases:
+            assert not (release - NEWS_BEFORE <= t.opened_at < release + NEWS_AFTER), t.opened_at
     await second.close()
