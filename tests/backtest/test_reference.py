@@ -66,9 +66,9 @@ def engine_and_reference(
     return result.trades, ref, result.equity, ref_equity
 
 
-def assert_same_trades(fast: pd.DataFrame, ref: pd.DataFrame) -> None:
+def assert_same_trades(fast: pd.DataFrame, ref: pd.DataFrame, minimum: int = 20) -> None:
     assert len(fast) == len(ref)
-    assert len(fast) > 20  # the comparison must cover real trading, not an empty list
+    assert len(fast) >= minimum  # on real data the comparison must cover real trading
     left = fast[COMPARED].reset_index(drop=True)
     right = ref[COMPARED].reset_index(drop=True)
     for column in ("entry_time", "exit_time"):
