@@ -54,15 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("migrate", help="create or upgrade the SQLite schema")
+
+    sub.add_parser(
+        "diag",
+        help="check settings, storage, broker, data, Telegram and calendar; non-zero on a problem",
+    )
     return parser
 
 
 async def dispatch(args: argparse.Namespace) -> int:
-    from bot import commands
+    from bot import commands, diag
 
     table: dict[str, Command] = {
         "run": commands.run,
         "data": commands.data,
         "db": commands.db,
+        "diag": diag.diag,
     }
     return await table[args.command](args)

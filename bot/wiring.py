@@ -237,7 +237,7 @@ async def build_core(
         store = RiskStateStore(storage.state)
         governor = RiskGovernor(store, clock, limits, zone, emit=bus.publish)
         journal = Journal(broker, storage.db, storage.orders, storage.trades, storage.state)
-        calendar, http = await _calendar(settings, storage, clock, live=not replay)
+        calendar, http = await build_calendar(settings, storage, clock, live=not replay)
         symbol_currencies = SymbolCurrencies.parse(settings.calendar.symbol_currencies)
         currencies = {s: symbol_currencies.for_symbol(s, DEFAULT_SPECS.get(s)) for s in t.symbols}
         config = TraderConfig(
@@ -412,7 +412,7 @@ async def _mt5_market(settings: Settings, bus: EventBus, lookback: int) -> Marke
     )
 
 
-async def _calendar(
+async def build_calendar(
     settings: Settings, storage: Storage, clock: Clock, *, live: bool
 ) -> tuple[Calendar, httpx.AsyncClient | None]:
     """The news calendar: cached from the configured sources, refreshed in the background.

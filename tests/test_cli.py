@@ -1,0 +1,113 @@
+"""The `chattrader` console script end to end, in a temp directory (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from engine import __version__
+
+MT5_EXPORT = (
+    "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+    "2024.01.02\t10:00:00\t2060.10\t2062.00\t2059.50\t2061.20\t812\t0\t25\n"
+    "2024.01.02\t10:15:00\t2061.20\t2063.40\t2060.80\t2063.00\t790\t0\t24\n"
+    "2024.01.02\t10:30:00\t2063.00\t2063.10\t2061.00\t2061.50\t655\t0\t26\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "BROKER", "SYMBOLS", "TIMEFRAME", "DB_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    # Point the calendar at a closed local port: diag must report it, never reach the internet.
+    monkeypatch.setenv("CALENDAR_TE_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CALENDAR_FF_URL", "http://127.0.0.1:9/ff.json")
+    return tmp_path
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"chattrader {__version__}"
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: chattrader" in capsys.readouterr().out
+
+
+def test_db_migrate_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "migrate"]) == 0
+    first = capsys.readouterr().out
+    assert "migrated from version 0 to" in first
+    assert main(["db", "migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_data_import_then_list(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = workdir / "XAUUSD_M15.csv"
+    path.write_text(MT5_EXPORT, encoding="utf-8")
+    code = main(["data", "import", str(path), "--symbol", "xauusd", "--timeframe", "M15"])
+    assert code == 0
+    assert "imported XAUUSD M15" in capsys.readouterr().out
+    assert main(["data", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "EURUSD   H1      6,225" in listing
+    assert "simulated intraday from real daily closes" in listing
+    assert "2024-01-02 10:00  2024-01-02 10:30" in listing
+
+
+def test_bad_file_is_one_readable_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = MT5_EXPORT.replace("2063.40", "2062.90")  # row 2: high 2062.90 < close 2063.00
+    path = workdir / "bad.csv"
+    path.write_text(bad, encoding="utf-8")
+    code = main(["data", "import", str(path), "--symbol", "XAUUSD", "--timeframe", "M15"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("chattrader: ") and err.count("\n") == 1
+    assert "high" in err and "Traceback" not in err
+
+
+def test_bad_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RISK_PCT", "5")
+    assert main(["db", "migrate"]) == 2
+    err = capsys.readouterr().err
+    assert "RISK_PCT" in err and "0.01 means 1%" in err
+
+
+def test_missing_env_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--env-file", "prod.env", "db", "migrate"]) == 2
+    assert "no such file: prod.env" in capsys.readouterr().err
+
+
+def test_replay_run_trades_and_stops(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--replay", "--speed", "1e9", "--max-bars", "120"])
+    assert code == 0
+    assert main(["db", "migrate"]) == 0  # the run left a usable, current database
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_diag_reports_each_check_and_fails_on_the_calendar(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["diag"]) == 1
+    out = capsys.readouterr().out
+    for check in ("settings", "storage", "broker", "data", "telegram", "calendar"):
+        assert f"] {check}" in out
+    assert "[FAIL] calendar" in out and "connection failed" in out
+    assert "problems found" in out
+
+
+def test_diag_passes_without_calendar(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CALENDAR_ENABLED", "false")
+    assert main(["diag"]) == 0
+    out = capsys.readouterr().out
+    assert "all checks passed" in out and "[warn] calendar" in out
