@@ -111,3 +111,35 @@ def test_diag_passes_without_calendar(
     assert main(["diag"]) == 0
     out = capsys.readouterr().out
     assert "all checks passed" in out and "[warn] calendar" in out
+
+
+def test_diag_checks_an_mt5_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """BROKER=mt5 with the faithful fake in place of the Windows-only MetaTrader5 module."""
+    import sys
+    from datetime import UTC, datetime
+
+    from tests.fakes.fake_mt5 import gold_terminal
+
+    terminal = gold_terminal(lambda: datetime.now(UTC))
+    terminal.terminal.trade_allowed = False  # the Algo Trading button is off
+    monkeypatch.setitem(sys.modules, "MetaTrader5", terminal)
+    monkeypatch.setenv("BROKER", "mt5")
+    monkeypatch.setenv("MT5_SERVER_UTC_OFFSET", "2")
+    monkeypatch.setenv("CALENDAR_ENABLED", "false")
+    assert main(["diag"]) == 1
+    out = capsys.readouterr().out
+    assert "[ok  ] mt5        account:" in out
+    assert "[FAIL] mt5" in out and "Algo Trading" in out
+
+
+def test_run_with_mt5_without_the_package_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "MetaTrader5", None)  # import fails as on Linux
+    monkeypatch.setenv("BROKER", "mt5")
+    assert main(["run", "--max-bars", "1"]) == 2
+    assert 'pip install -e ".[mt5]"' in capsys.readouterr().err
