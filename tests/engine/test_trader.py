@@ -271,3 +271,29 @@ async def test_run_consumes_a_feed(tmp_path: Path) -> None:
     assert rig.trader.heartbeat.cycles == 4
     assert len(await rig.broker.positions()) == 1
     await rig.storage.close()
+
+
+async def test_breakeven_moves_the_stop_once_price_is_one_r_up(tmp_path: Path) -> None:
+    from engine.events import StopMoved
+
+    limits = RiskLimits(
+        sessions=(Session.ANY,),
+        cooldown=timedelta(0),
+        cooldown_after_loss=timedelta(0),
+        breakeven_at_r=1.0,
+    )
+    rig = await make_rig(tmp_path / "t.db", Scripted({T0: 1}), limits=limits)
+    await rig.feed(bar(0, 1999.0, 2001.0, 1998.0, 2000.0))  # buy 0.20 at 2000.30, SL 1995.30
+    await rig.feed(bar(1, 2000.0, 2004.0, 1999.0, 2003.0))  # +2.70 < 1R (5.00): stop stays
+    [position] = await rig.broker.positions()
+    assert position.sl == pytest.approx(1995.30)
+    await rig.feed(bar(2, 2003.0, 2006.0, 2002.0, 2005.5))  # bid 2005.50 >= 2000.30 + 5.00
+    [position] = await rig.broker.positions()
+    assert position.sl == pytest.approx(2000.30)  # breakeven: the entry price
+    assert position.tp == pytest.approx(2010.30)  # the target is never touched
+    [moved] = [e for e in rig.events if isinstance(e, StopMoved)]
+    assert moved.why == "breakeven" and moved.new_sl == pytest.approx(2000.30)
+    await rig.feed(bar(3, 2005.0, 2005.5, 2000.0, 2001.0))  # low 2000.00 <= 2000.30: out flat
+    [trade] = await rig.storage.trades.recent()
+    assert trade.profit == pytest.approx(0.0)
+    await rig.storage.close()
