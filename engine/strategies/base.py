@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
+from functools import partial
+from itertools import repeat
 from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -192,73 +194,95 @@ class Strategy(ABC, Generic[P]):
         return values
 
 
-def crossings(diff: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Bars where ``diff`` turns positive / negative, in that order (bool Series).
+def _blank_texts(n: int) -> np.ndarray:
+    """An object array of ``n`` empty strings, to fill in place.
 
-    A bar where ``diff`` is exactly 0 keeps the previous sign, so touching without crossing is
-    not a signal. Only past values are used (forward fill), so row ``i`` needs bars ``<= i``.
+    Object rather than numpy's fixed-width str: converting those costs ~1 s per 1M bars. And
+    ``fill`` rather than ``np.full``, which is ~5x slower for objects (~19 ms per 1M).
     """
-    state = np.sign(diff).replace(0.0, np.nan).ffill()
-    prev = state.shift(1)
-    return (state > 0) & (prev < 0), (state < 0) & (prev > 0)
+    out = np.empty(n, dtype=object)
+    out.fill("")
+    return out
+
+
+def crossings(diff: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Bars where ``diff`` turns positive / negative, in that order (bool arrays).
+
+    A bar where ``diff`` is exactly 0 (or NaN) keeps the previous sign, so touching without
+    crossing is not a signal. Row ``i`` compares bar ``i``'s sign with the last non-zero sign
+    before it, so it needs bars ``<= i`` only.
+    """
+    d = np.asarray(diff, dtype=np.float64)
+    signed = np.flatnonzero((d > 0.0) | (d < 0.0))  # NaN compares False both ways
+    positive = d[signed] > 0.0
+    flips = np.flatnonzero(positive[1:] != positive[:-1]) + 1
+    up, down = np.zeros(d.shape[0], dtype=bool), np.zeros(d.shape[0], dtype=bool)
+    up[signed[flips[positive[flips]]]] = True
+    down[signed[flips[~positive[flips]]]] = True
+    return up, down
 
 
 def signal_frame(
     *,
-    buy: pd.Series,
-    sell: pd.Series,
+    buy: np.ndarray | pd.Series,
+    sell: np.ndarray | pd.Series,
     stop_unit: pd.Series,
     sl_mult: float,
     tp_mult: float,
     codes: tuple[ReasonCode, ReasonCode],
-    reasons: tuple[pd.Series, pd.Series],
-    indicators: Mapping[str, pd.Series],
+    reasons: tuple[np.ndarray | pd.Series, np.ndarray | pd.Series],
+    indicators: Mapping[str, np.ndarray | pd.Series],
 ) -> pd.DataFrame:
-    """Assemble the signals frame; ``buy``/``sell`` are bool masks, ``stop_unit`` e.g. ATR.
+    """Assemble the signals frame on ``stop_unit.index``; ``buy``/``sell`` are bool masks,
+    ``stop_unit`` e.g. ATR (price units).
 
     A signal needs a positive stop unit: with a zero ATR the stop would sit on the entry.
-    ``reasons`` hold the text for the buy and the sell rows (other rows are ignored).
+    ``reasons`` hold the text for the buy and the sell rows (other rows are ignored). Masks,
+    reasons and indicators are positional (arrays, or Series on the same index).
     """
-    usable = stop_unit.gt(0.0)
-    buy = buy & usable
-    sell = sell & usable & ~buy
-    is_buy, is_sell = buy.to_numpy(dtype=bool), sell.to_numpy(dtype=bool)
+    unit = stop_unit.to_numpy(dtype=np.float64)
+    usable = unit > 0.0  # NaN compares False
+    is_buy = np.asarray(buy, dtype=bool) & usable
+    is_sell = np.asarray(sell, dtype=bool) & usable & ~is_buy
     side = is_buy.astype(np.int64) - is_sell.astype(np.int64)
-    # Object arrays filled in place: numpy's fixed-width str conversion costs ~1 s per 1M bars.
-    code = np.full(len(side), "", dtype=object)
+    code = _blank_texts(side.shape[0])
     code[is_buy], code[is_sell] = codes[0].value, codes[1].value
-    reason = np.full(len(side), "", dtype=object)
-    reason[is_buy] = reasons[0].to_numpy(dtype=object)[is_buy]
-    reason[is_sell] = reasons[1].to_numpy(dtype=object)[is_sell]
-    unit = stop_unit.where(usable)
-    frame = pd.DataFrame(
-        {
-            "side": side,
-            "sl_dist": (sl_mult * unit).to_numpy(),
-            "tp_dist": (tp_mult * unit).to_numpy(),
-            "reason_code": code,
-            "reason": reason,
-        },
-        index=stop_unit.index,
-    )
-    for name, series in indicators.items():
-        frame[name] = series.to_numpy(dtype=np.float64)
-    return frame
+    reason = _blank_texts(side.shape[0])
+    reason[is_buy] = np.asarray(reasons[0], dtype=object)[is_buy]
+    reason[is_sell] = np.asarray(reasons[1], dtype=object)[is_sell]
+    unit = np.where(usable, unit, np.nan)
+    columns: dict[str, np.ndarray] = {
+        "side": side,
+        "sl_dist": sl_mult * unit,
+        "tp_dist": tp_mult * unit,
+        "reason_code": code,
+        "reason": reason,
+    }
+    for name, values in indicators.items():
+        columns[name] = np.asarray(values, dtype=np.float64)
+    # One construction: inserting columns one by one costs ~50 us each on a live window.
+    return pd.DataFrame(columns, index=stop_unit.index)
 
 
-def fired_text(mask: pd.Series, template: str, **values: pd.Series | float | str) -> pd.Series:
-    """Reason text on the rows of ``mask`` only (empty elsewhere).
+def fired_text(
+    mask: np.ndarray | pd.Series, template: str, **values: np.ndarray | pd.Series | float | str
+) -> np.ndarray:
+    """Reason text on the rows of ``mask`` only, ``""`` elsewhere (an object array).
 
-    Series in ``values`` are read on each fired row, other values are constants. Only the few
-    fired rows are formatted, so the cost does not grow with the bar count.
+    Array or Series ``values`` are read on each fired row (positionally), other values are
+    constants. Only the few fired rows are formatted, so the cost does not grow with the bar
+    count.
     """
-    out = pd.Series("", index=mask.index, dtype=object)
-    rows = np.flatnonzero(mask.to_numpy())
+    fired = np.asarray(mask, dtype=bool)
+    out = _blank_texts(fired.shape[0])
+    rows = np.flatnonzero(fired)
     if rows.size:
-        per_row = {k: v.to_numpy()[rows] for k, v in values.items() if isinstance(v, pd.Series)}
-        constant = {k: v for k, v in values.items() if not isinstance(v, pd.Series)}
-        out.iloc[rows] = [
-            template.format(**constant, **{k: v[j] for k, v in per_row.items()})
-            for j in range(rows.size)
-        ]
+        arrays = (np.ndarray, pd.Series)
+        names = [k for k, v in values.items() if isinstance(v, arrays)]
+        # tolist() gives Python scalars: the same text as numpy's, formatted faster.
+        columns = [np.asarray(values[k])[rows].tolist() for k in names]
+        fill = partial(template.format, **{k: v for k, v in values.items() if k not in names})
+        per_row = zip(*columns, strict=True) if columns else repeat((), rows.size)
+        texts = [fill(**dict(zip(names, row, strict=True))) for row in per_row]
+        out[rows] = np.array(texts, dtype=object)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from engine.indicators import atr, bollinger
@@ -59,17 +60,20 @@ class BbReversion(Strategy[BbReversionParams]):
         return params.atr_period
 
     def signals(self, bars: pd.DataFrame, params: BbReversionParams) -> pd.DataFrame:
-        close = bars["close"].astype(float)
-        bands = bollinger(close, params.period, params.k)
-        lower, upper = bands["lower"], bands["upper"]
-        prev_close = close.shift(1)
-        buy = prev_close.lt(lower.shift(1)) & close.ge(lower)
-        sell = prev_close.gt(upper.shift(1)) & close.le(upper)
+        closes = bars["close"]
+        close = closes.to_numpy(dtype=np.float64)
+        bands = bollinger(closes, params.period, params.k)
+        lower, upper = bands["lower"].to_numpy(), bands["upper"].to_numpy()
+        # Row i compares bar i - 1 with its own bands; row 0 has no previous bar. NaN bands
+        # (warm-up) compare False.
+        buy, sell = np.zeros(close.shape[0], dtype=bool), np.zeros(close.shape[0], dtype=bool)
+        buy[1:] = (close[:-1] < lower[:-1]) & (close[1:] >= lower[1:])
+        sell[1:] = (close[:-1] > upper[:-1]) & (close[1:] <= upper[1:])
         stop_unit = atr(bars, params.atr_period)
         text = "Close {close:.6g} back {way} BB({period}, {k:g}) {edge} band {band:.6g}"
-        consts = {"period": params.period, "k": params.k, "close": close}
-        buy_text = fired_text(buy, text, way="above", edge="lower", band=lower, **consts)
-        sell_text = fired_text(sell, text, way="below", edge="upper", band=upper, **consts)
+        shared = {"period": params.period, "k": params.k, "close": close}
+        buy_text = fired_text(buy, text, way="above", edge="lower", band=lower, **shared)
+        sell_text = fired_text(sell, text, way="below", edge="upper", band=upper, **shared)
         return signal_frame(
             buy=buy,
             sell=sell,

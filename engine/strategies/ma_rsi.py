@@ -77,12 +77,14 @@ class MaRsi(Strategy[MaRsiParams]):
 
     def signals(self, bars: pd.DataFrame, params: MaRsiParams) -> pd.DataFrame:
         close = bars["close"]
-        fast, slow = sma(close, params.fast), sma(close, params.slow)
-        strength = rsi(close, params.rsi_period)
+        fast = sma(close, params.fast).to_numpy()
+        slow = sma(close, params.slow).to_numpy()
+        strength = rsi(close, params.rsi_period).to_numpy()
         stop_unit = atr(bars, params.atr_period)
         up, down = crossings(fast - slow)
-        buy = up & strength.lt(params.rsi_buy_max)
-        sell = down & strength.gt(params.rsi_sell_min)
+        # NaN (warm-up) RSI compares False, so no signal before the filter is defined.
+        buy = up & (strength < params.rsi_buy_max)
+        sell = down & (strength > params.rsi_sell_min)
         cross = "SMA{fast} crossed {way} SMA{slow}, RSI {rsi:.1f} {cmp} {limit:g}"
         values = {"fast": params.fast, "slow": params.slow, "rsi": strength}
         buy_text = fired_text(buy, cross, way="above", cmp="<", limit=params.rsi_buy_max, **values)

@@ -320,3 +320,121 @@ def test_values_ignore_later_bars(eurusd: pd.DataFrame) -> None:
     ]
     for full, prefix in pairs:
         pd.testing.assert_series_equal(full.iloc[:cut], prefix, check_exact=True)
+
+
+# ----------------------------------------------------------------- numpy kernels vs pandas
+
+
+def pandas_seeded(values: pd.Series, n: int, alpha: float) -> pd.Series:
+    """The TA-Lib seeded recursion spelled with pandas operations only."""
+    valid = values.dropna()
+    out = pd.Series(np.nan, index=values.index)
+    if len(valid) < n:
+        return out
+    first = values.index.get_loc(valid.index[0])
+    tail = values.iloc[first + n - 1 :].copy()
+    # A gap inside the seed window makes the seed NaN (ewm then starts at the next value).
+    tail.iloc[0] = values.iloc[first : first + n].mean(skipna=False)
+    out.iloc[first + n - 1 :] = tail.ewm(alpha=alpha, adjust=False).mean()
+    return out
+
+
+def pandas_rsi(close: pd.Series, n: int) -> pd.Series:
+    change = close.astype(float).diff()
+    gain = pandas_seeded(change.clip(lower=0.0), n, 1.0 / n)
+    loss = pandas_seeded((-change).clip(lower=0.0), n, 1.0 / n)
+    total = gain + loss
+    return (100.0 * gain / total.where(total > 0.0)).mask(total == 0.0, 50.0)
+
+
+def pandas_true_range(bars: pd.DataFrame) -> pd.Series:
+    prev = bars["close"].shift(1)
+    high, low = bars["high"], bars["low"]
+    ranges = pd.concat([high - low, (high - prev).abs(), (low - prev).abs()], axis=1)
+    return ranges.max(axis=1)  # skips NaN: bar 0 (no previous close) keeps high - low
+
+
+def pandas_macd(close: pd.Series, fast: int, slow: int, signal: int) -> pd.DataFrame:
+    first = close.index.get_loc(close.first_valid_index())
+    late = close.where(np.arange(len(close)) >= first + slow - fast)
+    line = pandas_seeded(late, fast, 2 / (fast + 1)) - pandas_seeded(close, slow, 2 / (slow + 1))
+    sig = pandas_seeded(line, signal, 2 / (signal + 1))
+    return pd.DataFrame({"macd": line, "signal": sig, "histogram": line - sig})
+
+
+def gappy_bars(seed: int, size: int) -> pd.DataFrame:
+    """A 2-decimal random walk (so flat steps and ties occur) with leading NaNs and NaN gaps.
+
+    It opens on a dead market (zero changes: RSI 50, zero deviation) with a gap on bar 10,
+    inside the 14-bar seed window, and has random gaps later.
+    """
+    rng = np.random.default_rng(seed)
+    close = np.round(1800.0 + rng.normal(0.0, 0.4, size).cumsum(), 2)
+    close[:60] = close[60]
+    high = close + np.round(rng.random(size), 2)
+    low = close - np.round(rng.random(size), 2)
+    for column in (close, high, low):
+        column[: 3 + seed % 5] = np.nan
+        column[10] = np.nan
+        column[rng.random(size) < 0.02] = np.nan
+    index = pd.date_range("2024-01-01", periods=size, freq="15min", tz="UTC", name="time")
+    return pd.DataFrame({"high": high, "low": low, "close": close}, index=index)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_indicators_equal_pandas_formulation_on_gappy_data(seed: int) -> None:
+    bars = gappy_bars(seed, 700)
+    close = bars["close"]
+    assert close.isna().sum() > 5 and (close.diff() == 0).sum() > 40
+    assert (rsi(close, 5) == 50.0).sum() > 40  # the flat opening is covered
+    for n in (2, 5, 14):
+        pairs = {
+            "sma": (sma(close, n), close.rolling(n).mean()),
+            "ema": (ema(close, n), pandas_seeded(close, n, 2.0 / (n + 1))),
+            "wilder": (wilder(close, n), pandas_seeded(close, n, 1.0 / n)),
+            "rsi": (rsi(close, n), pandas_rsi(close, n)),
+        }
+        for name, (got, expected) in pairs.items():
+            # Bit for bit: the numpy arithmetic does the same float operations in the same order.
+            pd.testing.assert_series_equal(
+                got, expected, check_exact=True, check_names=False, obj=f"{name}{n}"
+            )
+            assert got.index.equals(close.index)
+    tr = pandas_true_range(bars)
+    pd.testing.assert_series_equal(true_range(bars), tr, check_exact=True)
+    tr.iloc[0] = np.nan  # TA-Lib's ATR seed leaves bar 0 out
+    pd.testing.assert_series_equal(atr(bars, 14), pandas_seeded(tr, 14, 1 / 14), check_exact=True)
+    bands = bollinger(close, 20, 2.5)
+    mid, dev = close.rolling(20).mean(), close.rolling(20).std(ddof=0)
+    expected = pd.DataFrame({"mid": mid, "upper": mid + 2.5 * dev, "lower": mid - 2.5 * dev})
+    pd.testing.assert_frame_equal(bands, expected, check_exact=True)
+    channel = donchian(bars, 10)
+    upper, lower = bars["high"].rolling(10).max(), bars["low"].rolling(10).min()
+    expected = pd.DataFrame({"upper": upper, "lower": lower, "mid": (upper + lower) / 2.0})
+    pd.testing.assert_frame_equal(channel, expected, check_exact=True)
+    for periods in ((12, 26, 9), (3, 7, 4)):
+        got = macd(close, *periods)
+        pd.testing.assert_frame_equal(got, pandas_macd(close, *periods), check_exact=True)
+        assert got["signal"].notna().sum() > 600
+
+
+def test_integer_input_is_read_as_float() -> None:
+    ints = pd.Series(np.arange(60) % 7 * 3, name="close")
+    floats = ints.astype(np.float64)
+    pd.testing.assert_series_equal(sma(ints, 5), sma(floats, 5), check_exact=True)
+    pd.testing.assert_series_equal(rsi(ints, 5), rsi(floats, 5), check_exact=True)
+    pd.testing.assert_frame_equal(bollinger(ints, 5), bollinger(floats, 5), check_exact=True)
+
+
+def test_results_are_writable_and_leave_the_input_alone(eurusd: pd.DataFrame) -> None:
+    bars = eurusd.iloc[:200].copy()
+    before = bars.copy()
+    close = bars["close"]
+    results = [
+        sma(close, 5), ema(close, 5), wilder(close, 5), rsi(close, 5), true_range(bars),
+        atr(bars, 5), bollinger(close, 5), macd(close, 3, 7, 4), donchian(bars, 5),
+    ]  # fmt: skip
+    for result in results:
+        result.iloc[50:] = 0.0  # read-only arrays would raise; shared ones would change bars
+        assert (result.iloc[50:] == 0.0).all(axis=None)
+    pd.testing.assert_frame_equal(bars, before, check_exact=True)

@@ -24,7 +24,7 @@ from engine.strategies import (
     parse_strategy_spec,
     strategy_names,
 )
-from engine.strategies.base import crossings, signal_frame
+from engine.strategies.base import crossings, fired_text, signal_frame
 
 # The repository's gzip of shared/data/FOREX_EURUSD_1H_ASK.csv (identical: sha256 28398b7e…),
 # so the tests do not depend on where shared/ is mounted.
@@ -367,3 +367,42 @@ def test_signal_frame_needs_a_positive_stop() -> None:
     assert frame["reason"].tolist() == ["", "b", ""]
     assert frame["sl_dist"].iloc[1] == 3.0 and frame["tp_dist"].iloc[1] == 6.0
     assert frame["sl_dist"].isna().tolist() == [True, False, True]
+
+
+def test_crossings_equal_pandas_forward_fill_formulation() -> None:
+    rng = np.random.default_rng(4)
+    diff = rng.integers(-2, 3, 2_000).astype(float)  # a fifth exact zeros: touches
+    diff[rng.random(2_000) < 0.05] = np.nan
+    diff[:7] = np.nan
+    # The sign carried forward over zeros and gaps, then compared with the bar before.
+    state = np.sign(pd.Series(diff)).replace(0.0, np.nan).ffill()
+    prev = state.shift(1)
+    up, down = crossings(diff)
+    assert up.tolist() == ((state > 0) & (prev < 0)).tolist()
+    assert down.tolist() == ((state < 0) & (prev > 0)).tolist()
+    assert up.sum() > 100 and down.sum() > 100
+    same_from_series = crossings(pd.Series(diff))
+    assert same_from_series[0].tolist() == up.tolist()
+
+
+def test_fired_text_formats_only_fired_rows() -> None:
+    mask = np.array([False, True, False, True])
+    price = np.array([1.0, 2.5, 3.0, 4.25])
+    text = fired_text(mask, "{name} at {price:.2f} x{k:g}", name="buy", k=1.5, price=price)
+    assert text.tolist() == ["", "buy at 2.50 x1.5", "", "buy at 4.25 x1.5"]
+    # Series are read positionally like arrays; a template without per-row values works too.
+    text = fired_text(pd.Series(mask), "{p:.1f}", p=pd.Series(price, index=[9, 8, 7, 6]))
+    assert text.tolist() == ["", "2.5", "", "4.2"]
+    assert fired_text(mask, "{side}", side="sell").tolist() == ["", "sell", "", "sell"]
+    assert fired_text(np.zeros(3, dtype=bool), "{p}", p=price[:3]).tolist() == ["", "", ""]
+
+
+@pytest.mark.parametrize(("strategy", "params"), CASES)
+def test_signals_frame_owns_its_memory(
+    eurusd: pd.DataFrame, strategy: MaRsi | BbReversion, params: MaRsiParams
+) -> None:
+    bars = eurusd.iloc[:400]
+    sig = strategy.signals(bars, params)
+    for column in ("open", "high", "low", "close"):
+        source = bars[column].to_numpy()
+        assert not any(np.shares_memory(sig[c].to_numpy(), source) for c in sig.columns)
