@@ -36,10 +36,6 @@ SKIP_NO_MONEY = "no_money"  # not enough free margin at the fill
 _CALENDAR = UnconfiguredCalendar()
 
 
-class Cancelled(Exception):  # noqa: N818 - a state, not a fault
-    """Raised inside a run when its cancel check says stop."""
-
-
 @dataclass(slots=True)
 class Ledger:
     """Taken trades as parallel lists (candidate row, lots, money) plus the final balance."""
@@ -70,7 +66,7 @@ def take_trades(
     check: Callable[[], None] | None = None,
 ) -> Ledger:
     """Decide every candidate in time order; ``check`` (optional) is called every 4096
-    candidates and may raise ``Cancelled`` to stop the run. Money is kept in whole cents."""
+    candidates and may raise (``JobCancelled``) to stop the run. Money is kept in cents."""
     costs, limits = config.costs, config.limits
     judge = _Gates(m, spec, config, sp) if config.gates else None
     rule = LotRule.of(spec, allow_min_lot=limits.allow_min_lot)

@@ -1,0 +1,199 @@
+"""Run backtest jobs off the event loop: in a process pool, or in a thread, with progress and
+cancellation.
+
+``BacktestPool`` owns a ``ProcessPoolExecutor`` (spawn start method: safe next to asyncio and
+threads, and the only one on Windows, where MT5 runs) plus one queue that carries progress
+from the workers and a small shared array of cancel flags, one slot per running job. A reader
+thread hands progress to each job's callback on the event loop. ``run_job`` awaits one job; with
+no pool it runs in a thread of this process instead (the CLI's choice: no worker start-up).
+
+Cancelling (an ``asyncio.Event`` set, or the awaiting task cancelled) raises the job's flag;
+the job stops at its next ``checkpoint()`` and the caller gets ``JobCancelled`` (or its own
+``CancelledError``) at once, without waiting for the worker. The pool's ``executor`` is a plain
+``concurrent.futures.Executor`` for grids (``engine.backtest.optimize``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from engine.backtest.jobs import JobCancelled, Progress, ProgressCallback, run_controlled
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+SLOTS = 256  # jobs in flight per pool; a flag byte each
+
+# Worker-process globals, set once by the pool's initializer.
+_queue: Any = None
+_flags: Any = None
+
+
+def _init_worker(progress_queue: Any, flags: Any) -> None:
+    global _queue, _flags  # noqa: PLW0603 - per-process state of a pool worker
+    _queue, _flags = progress_queue, flags
+
+
+class _WorkerControl:
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+    def report(self, progress: Progress) -> None:
+        _queue.put((self.slot, progress.stage, progress.done, progress.total))
+
+    def cancelled(self) -> bool:
+        return bool(_flags[self.slot])
+
+
+def _call_in_worker(slot: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    return run_controlled(_WorkerControl(slot), fn, args)
+
+
+class _ThreadControl:
+    def __init__(self, loop: asyncio.AbstractEventLoop, callback: ProgressCallback | None) -> None:
+        self.loop, self.callback = loop, callback
+        self.flag = threading.Event()
+
+    def report(self, progress: Progress) -> None:
+        if self.callback is not None:
+            self.loop.call_soon_threadsafe(self.callback, progress)
+
+    def cancelled(self) -> bool:
+        return self.flag.is_set()
+
+
+class BacktestPool:
+    """A process pool for backtests with progress and cancellation; close it when done."""
+
+    def __init__(self, workers: int | None = None, *, start_method: str = "spawn") -> None:
+        ctx = mp.get_context(start_method)
+        self._queue = ctx.Queue()
+        self._flags = ctx.RawArray("b", SLOTS)
+        self.workers = workers or max(1, min(2, os.cpu_count() or 1))
+        self.executor: Executor = ProcessPoolExecutor(
+            self.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(self._queue, self._flags),
+        )
+        self._free = list(range(SLOTS))
+        self._listeners: dict[int, tuple[asyncio.AbstractEventLoop, ProgressCallback]] = {}
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, name="backtest-progress", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            slot, stage, done, total = item
+            with self._lock:
+                listener = self._listeners.get(slot)
+            if listener is not None:
+                loop, callback = listener
+                with contextlib.suppress(RuntimeError):  # loop closed meanwhile
+                    loop.call_soon_threadsafe(callback, Progress(stage, done, total))
+
+    def _take_slot(self) -> int:
+        with self._lock:
+            if not self._free:
+                msg = f"more than {SLOTS} backtests in flight"
+                raise RuntimeError(msg)
+            slot = self._free.pop()
+        self._flags[slot] = 0
+        return slot
+
+    def _release(self, slot: int) -> None:
+        with self._lock:
+            self._listeners.pop(slot, None)
+            self._free.append(slot)
+
+    async def warm(self) -> None:
+        """Start every worker now (each imports the engine once, about a second)."""
+        loop = asyncio.get_running_loop()
+        futures = [loop.run_in_executor(self.executor, os.getpid) for _ in range(self.workers)]
+        await asyncio.gather(*futures)
+
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        progress: ProgressCallback | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> T:
+        """``fn(*args)`` in a worker process; ``fn`` and ``args`` must pickle."""
+        slot = self._take_slot()
+        loop = asyncio.get_running_loop()
+        if progress is not None:
+            with self._lock:
+                self._listeners[slot] = (loop, progress)
+        future: Future[T] = self.executor.submit(_call_in_worker, slot, fn, args)
+        future.add_done_callback(lambda _: self._release(slot))
+
+        def stop() -> None:
+            self._flags[slot] = 1
+            future.cancel()
+
+        return await _await(asyncio.wrap_future(future), cancel, stop)
+
+    def close(self) -> None:
+        """Cancel queued jobs, stop the workers and the progress reader."""
+        for slot in range(SLOTS):
+            self._flags[slot] = 1
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self._queue.put(None)
+        self._reader.join(timeout=5)
+        self._queue.close()
+
+    def __enter__(self) -> BacktestPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _await(
+    job: asyncio.Future[T], cancel: asyncio.Event | None, stop: Callable[[], None]
+) -> T:
+    """The job's result, or ``JobCancelled`` as soon as ``cancel`` is set."""
+    waiter = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+    try:
+        if waiter is None:
+            return await job
+        done, _ = await asyncio.wait({job, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if job in done:
+            return job.result()
+        stop()
+        job.cancel()
+        msg = "backtest cancelled"
+        raise JobCancelled(msg)
+    except asyncio.CancelledError:
+        stop()
+        raise
+    finally:
+        if waiter is not None:
+            waiter.cancel()
+
+
+async def run_job(
+    fn: Callable[..., T],
+    *args: Any,
+    pool: BacktestPool | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: asyncio.Event | None = None,
+) -> T:
+    """``fn(*args)`` in ``pool``'s worker processes, or in a thread when ``pool`` is None."""
+    if pool is not None:
+        return await pool.run(fn, *args, progress=progress, cancel=cancel)
+    loop = asyncio.get_running_loop()
+    control = _ThreadControl(loop, progress)
+    job = loop.run_in_executor(None, run_controlled, control, fn, args)
+    return await _await(job, cancel, control.flag.set)
