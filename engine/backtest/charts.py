@@ -212,27 +212,40 @@ def render_comparison(results: Mapping[str, BacktestResult]) -> bytes:
 
 
 def render_heatmap(
-    table: pd.DataFrame, *, x: str, y: str, metric: str, title: str, note: str = ""
+    panels: Sequence[tuple[str, pd.DataFrame]],
+    *,
+    x: str,
+    y: str,
+    metric: str,
+    title: str,
+    note: str = "",
 ) -> bytes:
-    """``table`` (index = values of ``y``, columns = values of ``x``) as a coloured grid with
-    each cell's ``metric`` written in it; NaN cells stay blank."""
-    fig = _figure(top=0.88)
-    ax = fig.subplots()
-    _style(ax, grid=False)
-    values = table.to_numpy(np.float64)
-    finite = values[np.isfinite(values)]
+    """Tables (index = values of ``y``, columns = values of ``x``) side by side as coloured
+    grids on one colour scale, each cell's ``metric`` written in it; NaN cells stay blank."""
+    fig = _figure(top=0.80)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    stacked = np.concatenate([t.to_numpy(np.float64).ravel() for _, t in panels])
+    finite = stacked[np.isfinite(stacked)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    image = ax.imshow(values, cmap="RdYlGn", vmin=lo, vmax=hi, aspect="auto", origin="lower")
-    ax.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns], fontsize=TICK)
-    ax.set_yticks(range(len(table.index)), [f"{v:g}" for v in table.index], fontsize=TICK)
-    ax.set_xlabel(x, fontsize=LABEL)
-    ax.set_ylabel(y, fontsize=LABEL)
-    if values.size <= 400:
-        for (r, c), v in np.ndenumerate(values):
-            if np.isfinite(v):
-                ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=TICK - 2)
-    bar = fig.colorbar(image, ax=ax)
-    bar.set_label(metric, fontsize=LABEL)
-    bar.ax.tick_params(labelsize=TICK)
-    fig.suptitle(f"{title}\n{note}" if note else title, fontsize=TITLE, fontweight="bold")
+    image = None
+    for ax, (name, table) in zip(axes, panels, strict=True):
+        _style(ax, grid=False)
+        values = table.to_numpy(np.float64)
+        image = ax.imshow(values, cmap="RdYlGn", vmin=lo, vmax=hi, aspect="auto", origin="lower")
+        ax.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns])
+        ax.set_yticks(range(len(table.index)), [f"{v:g}" if y != "-" else "" for v in table.index])
+        ax.set_xlabel(x, fontsize=LABEL)
+        ax.set_ylabel(y if y != "-" else "", fontsize=LABEL)
+        ax.set_title(name, fontsize=LABEL)
+        if values.size <= 120:
+            for (r, c), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=TICK - 3)
+    if image is not None:
+        bar = fig.colorbar(image, ax=list(axes), shrink=0.9)
+        bar.set_label(metric, fontsize=LABEL)
+        bar.ax.tick_params(labelsize=TICK)
+    fig.suptitle(title, fontsize=TITLE, fontweight="bold", y=0.985)
+    if note:
+        fig.text(0.5, 0.915, note, ha="center", va="top", fontsize=TICK)
     return _png(fig)
