@@ -29,23 +29,33 @@ walk-forward split) and ``compare`` (strategies side by side).
 
 from __future__ import annotations
 
-from engine.backtest.config import HISTORICAL_GATES, BacktestConfig, Costs
-from engine.backtest.market import DataLabels, MarketArrays, SignalArrays
-from engine.backtest.metrics import Metrics, compute_metrics
-from engine.backtest.runner import TRADE_COLUMNS, BacktestResult, RunInfo, run_backtest, simulate
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "HISTORICAL_GATES",
-    "TRADE_COLUMNS",
-    "BacktestConfig",
-    "BacktestResult",
-    "Costs",
-    "DataLabels",
-    "MarketArrays",
-    "Metrics",
-    "RunInfo",
-    "SignalArrays",
-    "compute_metrics",
-    "run_backtest",
-    "simulate",
-]
+# Re-exports load on first use, so ``engine.backtest.pool`` or ``.request`` can be imported
+# without pandas (the CLI starts its chart worker before the heavy imports).
+_EXPORTS = {
+    "HISTORICAL_GATES": "engine.backtest.config",
+    "BacktestConfig": "engine.backtest.config",
+    "Costs": "engine.backtest.config",
+    "DataLabels": "engine.backtest.market",
+    "MarketArrays": "engine.backtest.market",
+    "SignalArrays": "engine.backtest.market",
+    "Metrics": "engine.backtest.metrics",
+    "compute_metrics": "engine.backtest.metrics",
+    "TRADE_COLUMNS": "engine.backtest.runner",
+    "BacktestResult": "engine.backtest.runner",
+    "RunInfo": "engine.backtest.runner",
+    "run_backtest": "engine.backtest.runner",
+    "simulate": "engine.backtest.runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'engine.backtest' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(import_module(module), name)

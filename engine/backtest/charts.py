@@ -34,7 +34,8 @@ COLOURS = ("#1f4e9e", "#ff7f0e", "#2ca02c", "#9467bd")
 def _png(fig: Figure) -> bytes:
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    # zlib level 2: a third of the default's encoding time for ~10% more bytes.
+    fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 2})
     return buffer.getvalue()
 
 

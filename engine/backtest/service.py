@@ -95,6 +95,7 @@ class BacktestReport:
     window: DateRange
     charts: Mapping[str, bytes]
     notes: tuple[str, ...]
+    market: MarketArrays  # the bars run on (warm-up included), to draw more charts later
 
     @property
     def labels(self) -> DataLabels:
@@ -144,8 +145,9 @@ async def run_backtest_async(
         progress(Progress("data"))
     warmup = request.strategy.lookback(request.params)
     loaded = await load_bars(data, request.symbol, timeframe, request.period, warmup=warmup)
+    market = _arrays(loaded, request.symbol, timeframe)
     job = BacktestJob(
-        market=_arrays(loaded, request.symbol, timeframe),
+        market=market,
         strategy=request.strategy.name,
         params=request.params,
         spec=spec,
@@ -163,6 +165,7 @@ async def run_backtest_async(
         loaded.window,
         outcome.charts,
         data_notes(loaded),
+        market,
     )
 
 

@@ -77,18 +77,29 @@ def run_backtest_job(job: BacktestJob) -> BacktestOutcome:
         m1=job.m1,
         check=checkpoint,
     )
-    charts: dict[str, bytes] = {}
-    if job.charts:
-        from engine.backtest import charts as draw  # noqa: PLC0415 - matplotlib only when drawing
-
-        makers = {
-            "equity": lambda: draw.render_equity(result),
-            "trades": lambda: draw.render_trades(frame, result, **chart_overlays(job.params)),
-            "returns": lambda: draw.render_returns(result),
-        }
-        for done, name in enumerate(CHART_NAMES):
-            checkpoint()
-            report("charts", done, len(CHART_NAMES))
-            charts[name] = makers[name]()
+    charts = render_charts(CHART_NAMES, job.market, result, job.params) if job.charts else {}
     report("done")
     return BacktestOutcome(result, charts)
+
+
+def render_charts(
+    names: tuple[str, ...],
+    market: MarketArrays,
+    result: BacktestResult,
+    params: StrategyParams,
+) -> dict[str, bytes]:
+    """The named charts (of ``CHART_NAMES``) as PNG bytes; a separate job so a caller may
+    split the charts over processes."""
+    from engine.backtest import charts as draw  # noqa: PLC0415 - matplotlib only when drawing
+
+    makers = {
+        "equity": lambda: draw.render_equity(result),
+        "trades": lambda: draw.render_trades(market.to_frame(), result, **chart_overlays(params)),
+        "returns": lambda: draw.render_returns(result),
+    }
+    out = {}
+    for done, name in enumerate(names):
+        checkpoint()
+        report("charts", done, len(names))
+        out[name] = makers[name]()
+    return out
