@@ -52,8 +52,14 @@ class _WorkerControl:
         return bool(_flags[self.slot])
 
 
+_END = "\x00end"  # last message of every job: its progress is all delivered
+
+
 def _call_in_worker(slot: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-    return run_controlled(_WorkerControl(slot), fn, args)
+    try:
+        return run_controlled(_WorkerControl(slot), fn, args)
+    finally:
+        _queue.put((slot, _END, 0, 0))
 
 
 class _ThreadControl:
@@ -67,6 +73,21 @@ class _ThreadControl:
 
     def cancelled(self) -> bool:
         return self.flag.is_set()
+
+
+DRAIN_TIMEOUT_S = 5.0
+
+
+class _Listener:
+    """Where one job's progress goes, and whether its last report has arrived."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, callback: ProgressCallback | None) -> None:
+        self.loop, self.callback = loop, callback
+        self.drained = asyncio.Event()
+
+    def call(self, fn: Callable[..., object], *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            self.loop.call_soon_threadsafe(fn, *args)
 
 
 class BacktestPool:
@@ -84,7 +105,7 @@ class BacktestPool:
             initargs=(self._queue, self._flags),
         )
         self._free = list(range(SLOTS))
-        self._listeners: dict[int, tuple[asyncio.AbstractEventLoop, ProgressCallback]] = {}
+        self._listeners: dict[int, _Listener] = {}
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, name="backtest-progress", daemon=True)
         self._reader.start()
@@ -97,10 +118,12 @@ class BacktestPool:
             slot, stage, done, total = item
             with self._lock:
                 listener = self._listeners.get(slot)
-            if listener is not None:
-                loop, callback = listener
-                with contextlib.suppress(RuntimeError):  # loop closed meanwhile
-                    loop.call_soon_threadsafe(callback, Progress(stage, done, total))
+            if stage == _END:
+                self._release(slot)
+                if listener is not None:
+                    listener.call(listener.drained.set)
+            elif listener is not None and listener.callback is not None:
+                listener.call(listener.callback, Progress(stage, done, total))
 
     def _take_slot(self) -> int:
         with self._lock:
@@ -112,6 +135,7 @@ class BacktestPool:
         return slot
 
     def _release(self, slot: int) -> None:
+        """Free ``slot`` once its job can send nothing more (it ended, or never started)."""
         with self._lock:
             self._listeners.pop(slot, None)
             self._free.append(slot)
@@ -130,19 +154,24 @@ class BacktestPool:
         cancel: asyncio.Event | None = None,
     ) -> T:
         """``fn(*args)`` in a worker process; ``fn`` and ``args`` must pickle."""
+        _refuse_if_cancelled(cancel)
         slot = self._take_slot()
-        loop = asyncio.get_running_loop()
-        if progress is not None:
-            with self._lock:
-                self._listeners[slot] = (loop, progress)
+        listener = _Listener(asyncio.get_running_loop(), progress)
+        with self._lock:
+            self._listeners[slot] = listener
         future: Future[T] = self.executor.submit(_call_in_worker, slot, fn, args)
-        future.add_done_callback(lambda _: self._release(slot))
+        # A job cancelled before it started sends no end message: free its slot here.
+        future.add_done_callback(lambda f: self._release(slot) if f.cancelled() else None)
 
         def stop() -> None:
             self._flags[slot] = 1
             future.cancel()
 
-        return await _await(asyncio.wrap_future(future), cancel, stop)
+        result = await _await(asyncio.wrap_future(future), cancel, stop)
+        # Progress travels apart from the result: wait until the last report is delivered.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listener.drained.wait(), DRAIN_TIMEOUT_S)
+        return result
 
     def close(self) -> None:
         """Cancel queued jobs, stop the workers and the progress reader."""
@@ -158,6 +187,12 @@ class BacktestPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _refuse_if_cancelled(cancel: asyncio.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        msg = "backtest cancelled before it started"
+        raise JobCancelled(msg)
 
 
 async def _await(
@@ -193,6 +228,7 @@ async def run_job(
     """``fn(*args)`` in ``pool``'s worker processes, or in a thread when ``pool`` is None."""
     if pool is not None:
         return await pool.run(fn, *args, progress=progress, cancel=cancel)
+    _refuse_if_cancelled(cancel)
     loop = asyncio.get_running_loop()
     control = _ThreadControl(loop, progress)
     job = loop.run_in_executor(None, run_controlled, control, fn, args)

@@ -137,7 +137,9 @@ def reference_backtest(
             order = None
         # (2) the bar's range
         if pos is not None:
-            hit = _judge(pos, o[k], h[k], lo[k], spread(k), slip, times[k], bar_len, m1, spec, costs)
+            hit = _judge(
+                pos, o[k], h[k], lo[k], spread(k), slip, times[k], bar_len, m1, spec, costs
+            )
             if hit is not None:
                 close_position(hit[0], hit[1], _t(times[k] + bar_len))
         # (3) the close
@@ -174,7 +176,9 @@ def reference_backtest(
     if pos is not None:
         last = len(bars) - 1
         ask = spec.normalize_price(c[last] + spread(last))
-        close_position(sim.exit_price(pos.side, c[last], ask, slip), "end", _t(times[last] + bar_len))
+        close_position(
+            sim.exit_price(pos.side, c[last], ask, slip), "end", _t(times[last] + bar_len)
+        )
         equity[-1] = balance
     return pd.DataFrame(trades), equity
 
@@ -241,4 +245,6 @@ def _touches_both(pos: Position, o: float, h: float, lo: float, spread: float) -
     if pos.side is Side.BUY:
         return o > pos.sl + eps and o < pos.tp - eps and lo <= pos.sl + eps and h >= pos.tp - eps
     a_o, a_h, a_l = o + spread, h + spread, lo + spread
-    return a_o < pos.sl - eps and a_o > pos.tp + eps and a_h >= pos.sl - eps and a_l <= pos.tp + eps
+    return (
+        a_o < pos.sl - eps and a_o > pos.tp + eps and a_h >= pos.sl - eps and a_l <= pos.tp + eps
+    )

@@ -81,9 +81,7 @@ def assert_same_trades(fast: pd.DataFrame, ref: pd.DataFrame, minimum: int = 20)
 CONFIGS = {
     "risk, no costs, no gates": BacktestConfig(gates=()),
     "risk, costs, gates": BacktestConfig(costs=Costs(None, 3, 3.5)),
-    "fixed lots, fixed spread, gates": BacktestConfig(
-        fixed_lots=0.05, costs=Costs(25, 0, 0.0)
-    ),
+    "fixed lots, fixed spread, gates": BacktestConfig(fixed_lots=0.05, costs=Costs(25, 0, 0.0)),
     "fixed lots, slippage, commission, no gates": BacktestConfig(
         fixed_lots=0.2, gates=(), costs=Costs(None, 5, 7.0)
     ),

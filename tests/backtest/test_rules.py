@@ -52,9 +52,7 @@ def run(
     result = simulate(
         MarketArrays.from_frame(bars, Timeframe.M15), arrays, XAUUSD, config, lo=0, m1=m1_arrays
     )
-    ref, ref_equity = reference_backtest(
-        bars, side, sl, tp, XAUUSD, config, bar_minutes=15, m1=m1
-    )
+    ref, ref_equity = reference_backtest(bars, side, sl, tp, XAUUSD, config, bar_minutes=15, m1=m1)
     if len(ref):
         assert_same_trades(result.trades, ref, minimum=0)
     else:
