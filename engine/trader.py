@@ -11,9 +11,10 @@ loop keeps running. Cycles are serialised so risk counters never race between sy
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,7 +46,7 @@ from engine.models import (
     Timeframe,
 )
 from engine.ports import BarFeed, Broker, Calendar, Clock, EquityRepo, StateRepo, UnitOfWork
-from engine.risk import RiskGate, RiskGovernor, RiskLimits, default_gates, plan_stop
+from engine.risk import GateCode, RiskGate, RiskGovernor, RiskLimits, default_gates, plan_stop
 from engine.strategies.base import Strategy, StrategyParams
 from engine.window import BarWindow
 
@@ -53,6 +54,9 @@ log = logging.getLogger("engine.trader")
 
 MarketHook = Callable[[Bar], Awaitable[object]]
 DECISION_KEY = "decision."
+# A person's /force skips the strategy's timing rules; every hard limit (pause, breaker, open
+# positions, loss limits, market closed, spread, margin) still applies.
+MANUAL_SKIPS = frozenset({GateCode.SESSION, GateCode.NEWS, GateCode.MAX_TRADES, GateCode.COOLDOWN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class Trader:
         self.calendar = calendar
         self.clock = clock
         self.bus = bus
+        self._custom_gates = gates is not None
         self.gates = tuple(gates) if gates is not None else default_gates(config.limits)
         self._hook = market_hook
         self._lock = asyncio.Lock()
@@ -165,6 +170,36 @@ class Trader:
         async with self._lock:
             await self._record_closed(self.clock.now())
 
+    @contextlib.asynccontextmanager
+    async def idle(self) -> AsyncIterator[None]:
+        """Hold the cycle lock: inside the block no cycle runs or is half done (clean stop)."""
+        async with self._lock:
+            yield
+
+    def bars(self, symbol: str) -> pd.DataFrame | None:
+        """The closed-bar window the strategy sees for ``symbol`` (None before ``start``)."""
+        window = self._windows.get(symbol)
+        return window.frame() if window is not None and len(window) else None
+
+    def set_limits(self, limits: RiskLimits) -> None:
+        """Trade under new risk limits from the next decision on (gates and governor too)."""
+        self.config = replace(self.config, limits=limits)
+        if not self._custom_gates:
+            self.gates = default_gates(limits)
+        self.governor.set_limits(limits)
+
+    @property
+    def manual_gates(self) -> tuple[RiskGate, ...]:
+        return tuple(g for g in self.gates if g.code not in MANUAL_SKIPS)
+
+    async def force(
+        self, symbol: str, signal: Signal, *, key: str, volume: float | None = None
+    ) -> tuple[Decision, OrderResult | None]:
+        """A person's entry (/force): ``execute`` with ``manual=True``, serialised with the
+        cycles so the risk counters never race; ``key`` is stored before sending."""
+        async with self._lock:
+            return await self.execute(symbol, signal, key=key, volume=volume, manual=True)
+
     # ------------------------------------------------------------------ one cycle
 
     async def _cycle(self, bar: Bar) -> Decision | None:
@@ -218,8 +253,29 @@ class Trader:
         volume: float | None = None,
         manual: bool = False,
     ) -> tuple[Decision, OrderResult | None]:
-        """Judge and, when every gate allows, send one entry. Used by the loop and by /force."""
+        """Judge and, when every gate allows, send one entry. Used by the loop and by /force
+        (``manual``: the gates in ``manual_gates``)."""
         now = self.clock.now()
+        decision = await self._judge(now, symbol, signal, volume, manual)
+        if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
+            log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)
+            await self.bus.publish(GateBlocked(now, symbol, signal.side, v.code.value, v.reason))
+            return decision, None
+        if decision.action is not Action.ORDER:
+            log.info("%s: %s", symbol, decision.summary)
+            await self.bus.publish(SignalSkipped(now, symbol, signal.side, decision.summary))
+            return decision, None
+        return decision, await self._send(symbol, signal, decision, key, manual, now)
+
+    async def judge(
+        self, symbol: str, signal: Signal, *, volume: float | None = None, manual: bool = False
+    ) -> Decision:
+        """What ``execute`` would decide now, without sending or publishing anything."""
+        return await self._judge(self.clock.now(), symbol, signal, volume, manual)
+
+    async def _judge(
+        self, now: datetime, symbol: str, signal: Signal, volume: float | None, manual: bool
+    ) -> Decision:
         spec = await self.broker.symbol(symbol)
         try:
             tick = await self.broker.tick(symbol)
@@ -230,7 +286,7 @@ class Trader:
         account = await self.broker.account()
         positions = await self.broker.positions()
         state = await self.governor.state()
-        decision = decide(
+        return decide(
             signal,
             now=now,
             zone=self.config.zone,
@@ -241,20 +297,11 @@ class Trader:
             open_positions=len(positions),
             state=state,
             limits=self.config.limits,
-            gates=self.gates,
+            gates=self.manual_gates if manual else self.gates,
             calendar=self.calendar,
             volume=volume,
             currencies=self.config.currencies.get(symbol),
         )
-        if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
-            log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)
-            await self.bus.publish(GateBlocked(now, symbol, signal.side, v.code.value, v.reason))
-            return decision, None
-        if decision.action is not Action.ORDER:
-            log.info("%s: %s", symbol, decision.summary)
-            await self.bus.publish(SignalSkipped(now, symbol, signal.side, decision.summary))
-            return decision, None
-        return decision, await self._send(symbol, signal, decision, key, manual, now)
 
     async def _send(
         self,
@@ -420,6 +467,7 @@ class Trader:
         if decision is not None:
             record["side"] = decision.signal.side.value
             record["reason"] = decision.signal.reason
+            record["reason_code"] = decision.signal.reason_code
         await self._state.set(DECISION_KEY + bar.symbol, record)
 
     async def last_decision(self, symbol: str) -> dict[str, Any] | None:

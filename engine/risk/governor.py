@@ -55,6 +55,10 @@ class RiskGovernor:
         self._emit = emit
         self._lock = asyncio.Lock()
 
+    def set_limits(self, limits: RiskLimits) -> None:
+        """Judge from now on with ``limits`` (a limit changed from the chat)."""
+        self._limits = limits
+
     async def state(self) -> RiskState:
         """Current state: counters rolled to today, expired breakers reset (and emitted)."""
         state, _ = await self._apply(lambda s, _now: (s, []))
