@@ -6,7 +6,7 @@ gets a *candidate* trade: filled at bar ``i + 1``'s open, levels from that fill 
 bar's distances, exited at the first bar whose range touches a level (``engine.brokers.sim``
 rules, vectorised here), else at the open after the first opposite signal, else at the last
 close. Which candidates really trade (flat or opposite position, gates, sizing, margin) is
-decided afterwards, in time order, by :mod:`engine.backtest.simulate`.
+decided afterwards, in time order, by :mod:`engine.backtest.account`.
 
 The exit search scans every candidate's bars in rounds of doubling width (8, 16, 32 ... bars)
 with numpy gathers, so its cost is about twice the bars positions live in, not bars x trades.

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.backtest.account import Ledger
 from engine.backtest.candidates import EXIT_SIGNAL, Candidates, normalize
 from engine.backtest.market import MarketArrays
 from engine.backtest.money import round_cents
-from engine.backtest.simulate import Ledger
 from engine.models import SymbolSpec
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.backtest.account import Ledger, take_trades
 from engine.backtest.candidates import (
     EXIT_NAMES,
     EXIT_SIGNAL,
@@ -28,7 +29,6 @@ from engine.backtest.intrabar import resolve_on_m1
 from engine.backtest.market import DataLabels, MarketArrays, SignalArrays, ns_index
 from engine.backtest.metrics import Metrics, compute_metrics
 from engine.backtest.money import round_cents
-from engine.backtest.simulate import Ledger, take_trades
 from engine.errors import BadArguments
 from engine.models import SymbolSpec, Timeframe
 from engine.strategies.base import Strategy, StrategyParams
