@@ -37,6 +37,7 @@ from engine.journal import Journal
 from engine.models import Bar, Importance, Tick, Timeframe
 from engine.ports import BarFeed, Broker, Calendar, Clock
 from engine.risk import NewsPolicy, RiskGovernor, RiskLimits, RiskStateStore, Session
+from engine.service import TradingService
 from engine.strategies import get_strategy
 from engine.symbols import DEFAULT_SPECS
 from engine.trader import MarketHook, Trader, TraderConfig
@@ -137,6 +138,7 @@ class Core:
     history: dict[str, pd.DataFrame]
     mode: str  # "paper (synthetic live)", "paper (replay x600)", "mt5"
     started_at: datetime
+    service: TradingService  # the façade the chat and the CLI call
     notes: list[str] = field(default_factory=list)
     pump: TickPump | None = None
     http: httpx.AsyncClient | None = None
@@ -263,6 +265,16 @@ async def build_core(
             bus=bus,
             market_hook=market.hook,
         )
+        service = TradingService(
+            trader,
+            market=data,
+            trades=storage.trades,
+            state=storage.state,
+            settings=settings,
+            started_at=clock.now(),
+        )
+        for name, value in (await service.restore_limits()).items():
+            log.info("risk limit %s=%s (changed from the chat)", name, value)
     except BaseException:
         await storage.close()
         raise
@@ -280,7 +292,8 @@ async def build_core(
         feed=FeedBySymbol(market.feeds),
         history=market.history,
         mode=market.mode,
-        started_at=clock.now(),
+        started_at=service.started_at,
+        service=service,
         notes=market.notes,
         pump=market.pump,
         http=http,
