@@ -38,8 +38,36 @@ OPTION_HELP = (
 )
 
 
+class _Intermixed(argparse.ArgumentParser):
+    """Lets ``name=value`` tokens follow the options (``XAUUSD 90d --tf M15 fast=10``): the
+    positionals are read after every option, as ``parse_intermixed_args`` does."""
+
+    _mixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._mixing:  # parse_known_intermixed_args calls back into this method
+            return super().parse_known_args(args, namespace)
+        self._mixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
+
+
 def add_backtest_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``backtest``, ``optimize`` and ``compare`` to the CLI's subcommands."""
+    # argparse builds every subparser from one class; ours need intermixed positionals.
+    previous = subparsers._parser_class
+    subparsers._parser_class = _Intermixed
+    try:
+        _add_parsers(subparsers)
+    finally:
+        subparsers._parser_class = previous
+
+
+def _add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bt = subparsers.add_parser(
         "backtest",
         help="backtest a strategy on history: summary table, charts, metrics JSON, trades CSV",
