@@ -126,7 +126,6 @@ def _tokens(args: argparse.Namespace, *extra: str) -> list[str]:
 @contextlib.asynccontextmanager
 async def market_data(settings: Settings) -> AsyncIterator[tuple[MarketData, list[str]]]:
     """The broker's history first when BROKER=mt5 answers, then the cache, then bundled."""
-    from bot.wiring import mt5_broker  # noqa: PLC0415
     from engine.backtest.history import HistoryChain  # noqa: PLC0415
     from engine.clock import SystemClock  # noqa: PLC0415
     from engine.data.sources import BundledData, CachedData  # noqa: PLC0415
@@ -138,6 +137,8 @@ async def market_data(settings: Settings) -> AsyncIterator[tuple[MarketData, lis
     broker = None
     clock = SystemClock()
     if settings.broker.kind == "mt5":
+        from bot.wiring import mt5_broker  # noqa: PLC0415 - the composition root is heavy
+
         try:
             broker = mt5_broker(settings, clock)
             await broker.connect()
@@ -154,10 +155,9 @@ async def market_data(settings: Settings) -> AsyncIterator[tuple[MarketData, lis
 
 
 def _defaults(settings: Settings) -> BacktestDefaults:
-    from bot.wiring import risk_limits  # noqa: PLC0415
     from engine.backtest.service import BacktestDefaults  # noqa: PLC0415
 
-    return BacktestDefaults.from_settings(settings, risk_limits(settings))
+    return BacktestDefaults.from_settings(settings)
 
 
 def _out_dir(settings: Settings, args: argparse.Namespace, name: str) -> Path:
@@ -235,9 +235,10 @@ async def _charts(report: BacktestReport, helper: BacktestPool | None) -> dict[s
     there: tuple[str, ...] = ("trades", "returns")
     if helper is None:
         here, there = here + there, ()
-    jobs = [asyncio.to_thread(render_charts, here, market, result, request.params)]
-    if there:
-        jobs.append(helper.run(render_charts, there, market, result, request.params))  # type: ignore[union-attr]
+    jobs = []
+    if helper is not None:  # sent first: the helper has matplotlib loaded already
+        jobs.append(helper.run(render_charts, there, market, result, request.params))
+    jobs.append(asyncio.to_thread(render_charts, here, market, result, request.params))
     done: dict[str, bytes] = {}
     for part in await asyncio.gather(*jobs):
         done.update(part)

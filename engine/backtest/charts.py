@@ -4,15 +4,15 @@ Equity with an underwater drawdown panel; price candles with the trades' entries
 (the market chart of ``engine.charts``, cut to the last part of a long period); monthly returns
 as a heatmap over the trades' PnL distribution; strategies compared; an optimisation heatmap.
 Plain charts use matplotlib's object API on the Agg canvas (no pyplot state, so they are safe in
-worker threads and processes); every title carries the data's label, e.g. "simulated intraday
-from real daily closes".
+worker threads and processes; mplfinance loads only for the candles); every title carries the
+data's label, e.g. "simulated intraday from real daily closes".
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from engine.backtest.runner import BacktestResult
-from engine.charts import TradeMarker, render_market_chart
 from engine.models import Side
+
+if TYPE_CHECKING:
+    from engine.charts import TradeMarker
 
 SIZE_IN = (12.8, 9.0)
 DPI = 100
@@ -100,6 +102,8 @@ def render_equity(result: BacktestResult) -> bytes:
 
 def trade_markers(trades: pd.DataFrame) -> list[TradeMarker]:
     """An up/down triangle at each entry (its side) and exit (the closing deal's side)."""
+    from engine.charts import TradeMarker  # noqa: PLC0415 - mplfinance only for candles
+
     markers = []
     for row in trades.itertuples(index=False):
         side = Side.BUY if row.side == "buy" else Side.SELL
@@ -122,6 +126,8 @@ def render_trades(
     ``bars`` may include warm-up bars (overlays then start defined); only trades that touch the
     shown bars are marked. The note says when the chart shows only the end of the period.
     """
+    from engine.charts import render_market_chart  # noqa: PLC0415 - mplfinance, pyplot
+
     tested = bars[bars.index >= result.info.start]
     shown = min(last, len(tested))
     first = tested.index[-shown]

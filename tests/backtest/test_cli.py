@@ -106,3 +106,25 @@ async def test_optimize_and_compare(
     assert (out / "compare.png").read_bytes().startswith(b"\x89PNG")
     printed = capsys.readouterr().out
     assert "ma_rsi  |  bb_reversion" in printed
+
+
+def test_backtest_limits_match_the_live_wiring(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The backtest builds RiskLimits itself (no composition root on the CLI's fast path):
+    # they must stay what live trading uses, for default and changed settings alike.
+    from bot.wiring import risk_limits
+    from engine.backtest.service import limits_from_settings
+    from engine.config import load_settings
+
+    assert limits_from_settings(load_settings(None)) == risk_limits(load_settings(None))
+    for name, value in {
+        "RISK_PCT": "0.02",
+        "MAX_TRADES_PER_DAY": "3",
+        "COOLDOWN_MINUTES": "5",
+        "SESSIONS": "LDN_NY",
+        "MIN_FREE_MARGIN_PCT": "0",
+        "BREAKEVEN_AT_R": "1.5",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(None)
+    assert limits_from_settings(settings) == risk_limits(settings)
+    assert limits_from_settings(settings).risk_pct == 0.02
