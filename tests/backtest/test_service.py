@@ -6,6 +6,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -166,3 +167,78 @@ async def test_compare_runs_each_strategy_on_the_same_bars(bundled: BundledData)
     assert (a.info.start, a.info.end) == (b.info.start, b.info.end)
     assert a.info.strategy == "ma_rsi" and b.info.strategy == "bb_reversion"
     assert result.chart.startswith(PNG)
+
+
+async def test_imported_m1_bars_settle_ambiguous_exits() -> None:
+    # An "imported" M1 series and its M15 bars in the cache: the loader finds the M1 bars and
+    # the engine walks them where a bar touched both levels; the reference agrees.
+    from engine.backtest import BacktestConfig, MarketArrays, SignalArrays, simulate
+    from engine.data.resample import resample_bars
+    from engine.data.sources import CachedData
+    from engine.data.synthetic import generate_bars
+    from engine.symbols import XAUUSD
+    from tests.backtest.reference import reference_backtest
+    from tests.backtest.test_reference import assert_same_trades
+    from tests.data.memory_bar_repo import MemoryBarRepo
+
+    start, end = datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 30, tzinfo=UTC)
+    m1 = generate_bars(Timeframe.M1, start, end, seed=11)
+    m15 = resample_bars(m1, Timeframe.M1, Timeframe.M15)
+    repo = MemoryBarRepo()
+    await repo.upsert("XAUUSD", Timeframe.M1, m1, source="csv", note="imported M1")
+    await repo.upsert("XAUUSD", Timeframe.M15, m15, source="csv", note="imported M15")
+    loaded = await load_bars(
+        CachedData(repo), "XAUUSD", Timeframe.M15, Period.parse("2w"), warmup=60
+    )
+    assert loaded.m1 is not None and len(loaded.m1) > 10_000
+    assert any("M1 bars settle" in n for n in loaded.notes)
+    # Tight levels (0.3 / 0.3 ATR) so that many M15 bars touch both.
+    n = len(loaded.bars)
+    side = np.zeros(n, dtype=np.int8)
+    side[loaded.start_index :: 7] = 1
+    side[loaded.start_index + 3 :: 7] = -1
+    atr = (loaded.bars["high"] - loaded.bars["low"]).rolling(14).mean().to_numpy()
+    sl, tp = 0.3 * atr, 0.3 * atr
+    config = BacktestConfig(fixed_lots=1.0, gates=())
+    result = simulate(
+        MarketArrays.from_frame(loaded.bars, Timeframe.M15),
+        SignalArrays(side, sl, tp),
+        XAUUSD,
+        config,
+        lo=loaded.start_index,
+        m1=MarketArrays.from_frame(loaded.m1, Timeframe.M1),
+    )
+    assert result.info.ambiguous_exits > 5
+    assert result.info.m1_resolved == result.info.ambiguous_exits
+    ref, _ = reference_backtest(
+        loaded.bars, side, sl, tp, XAUUSD, config, start=loaded.start_index, bar_minutes=15,
+        m1=loaded.m1,
+    )  # fmt: skip
+    assert_same_trades(result.trades, ref)
+    assert (result.trades["exit_reason"] == "tp").sum() > 0
+
+
+class RecentOnly:
+    """A live source (no ``available``): it serves only its recent bars."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    async def history(self, symbol: str, timeframe: Timeframe, start=None, end=None):  # type: ignore[no-untyped-def]
+        frame = self.frame
+        if start is not None:
+            frame = frame[frame.index >= start]
+        return frame if end is None else frame[frame.index < end]
+
+
+async def test_history_chain_probes_a_live_source_with_the_clock(bundled: BundledData) -> None:
+    from engine.clock import SimClock
+
+    frame = await bundled.history("EURUSD", Timeframe.H1)
+    now = frame.index[-1].to_pydatetime() + pd.Timedelta(hours=1)
+    chain = HistoryChain([RecentOnly(frame), bundled], SimClock(now))  # type: ignore[list-item]
+    found = await chain.available("EURUSD", Timeframe.H1)
+    assert found is not None and found.end == frame.index[-1].to_pydatetime()
+    assert found.start.year == 1970  # a live source's first bar is not known
+    loaded = await load_bars(chain, "EURUSD", Timeframe.H1, Period.parse("2w"), warmup=20)
+    assert loaded.bars.index[-1] == frame.index[-1] and not loaded.window.clipped
