@@ -129,7 +129,7 @@ def build_candidates(
 
     nxt_buy = next_signal(s.side, 1, lo, last_signal)
     nxt_sell = next_signal(s.side, -1, lo, last_signal)
-    opposite = np.where(buy, nxt_sell[np.minimum(entry, len(m) - 1)], nxt_buy[entry])
+    opposite = np.where(buy, nxt_sell[entry], nxt_buy[entry])
     stop = np.minimum(opposite, hi - 1)
     # Longs are judged on bid lows/highs, shorts on ask (bid + spread): one search per side.
     below = np.where(buy, sl + LEVEL_EPS, tp + LEVEL_EPS)
