@@ -31,6 +31,7 @@ from engine.backtest.optimize import (
 )
 from engine.backtest.period import DateRange
 from engine.backtest.pool import run_job
+from engine.backtest.runner import check_lots
 from engine.backtest.service import BacktestDefaults, data_notes
 from engine.errors import DataUnavailable
 from engine.models import SymbolSpec
@@ -128,6 +129,7 @@ async def run_optimize_async(
     labels = DataLabels.of(loaded.bars, request.symbol, timeframe.value)
     market = MarketArrays.from_frame(loaded.bars, timeframe, labels)
     config = defaults.config(request.options)
+    check_lots(spec, config.fixed_lots)
     names = tuple(a.name for a in request.axes)
     chunks = [
         GridChunk(market, request.strategy.name, part, names, spec, config, lo, split, hi)

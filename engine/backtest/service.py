@@ -23,7 +23,7 @@ from engine.backtest.market import DataLabels, MarketArrays
 from engine.backtest.period import DateRange
 from engine.backtest.pool import BacktestPool, run_job
 from engine.backtest.request import BacktestRequest, CompareRequest, RunOptions
-from engine.backtest.runner import BacktestResult
+from engine.backtest.runner import BacktestResult, check_lots
 from engine.backtest.work import BacktestJob, BacktestOutcome, run_backtest_job
 from engine.config import Settings
 from engine.models import Importance, SymbolSpec, Timeframe
@@ -176,6 +176,8 @@ async def run_backtest_async(
     defaults = defaults or BacktestDefaults()
     timeframe = request.timeframe or defaults.timeframe
     spec = spec or default_spec(request.symbol)
+    config = defaults.config(request.options)
+    check_lots(spec, config.fixed_lots)  # here: an error raised in a worker loses its code
     if progress is not None:
         progress(Progress("data"))
     warmup = request.strategy.lookback(request.params)
@@ -186,7 +188,7 @@ async def run_backtest_async(
         strategy=request.strategy.name,
         params=request.params,
         spec=spec,
-        config=defaults.config(request.options),
+        config=config,
         start_index=loaded.start_index,
         m1=None if loaded.m1 is None else MarketArrays.from_frame(loaded.m1, Timeframe.M1),
         charts=charts,
@@ -237,6 +239,7 @@ async def run_compare_async(
     market = _arrays(loaded, request.symbol, timeframe)
     m1 = None if loaded.m1 is None else MarketArrays.from_frame(loaded.m1, Timeframe.M1)
     config = defaults.config(request.options)
+    check_lots(spec, config.fixed_lots)
     jobs = tuple(
         BacktestJob(market, s.name, params[s.name], spec, config, loaded.start_index, m1, False)
         for s in request.strategies

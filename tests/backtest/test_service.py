@@ -17,7 +17,7 @@ from engine.backtest.pool import BacktestPool, run_job
 from engine.backtest.request import BacktestRequest, CompareRequest
 from engine.backtest.service import BacktestDefaults, run_backtest_async, run_compare_async
 from engine.data.sources import BundledData
-from engine.errors import BrokerUnavailable, DataUnavailable
+from engine.errors import BadArguments, BrokerUnavailable, DataUnavailable
 from engine.models import Timeframe
 from tests.backtest.slow_jobs import count, wait_for_cancel
 
@@ -242,3 +242,11 @@ async def test_history_chain_probes_a_live_source_with_the_clock(bundled: Bundle
     assert found.start.year == 1970  # a live source's first bar is not known
     loaded = await load_bars(chain, "EURUSD", Timeframe.H1, Period.parse("2w"), warmup=20)
     assert loaded.bars.index[-1] == frame.index[-1] and not loaded.window.clipped
+
+
+async def test_lots_off_the_volume_grid_are_refused_before_any_work(bundled: BundledData) -> None:
+    request = BacktestRequest.parse("XAUUSD 30d lots=0.015")
+    with BacktestPool(1) as pool, pytest.raises(BadArguments) as err:
+        await run_backtest_async(request, bundled, pool=pool)
+    assert err.value.code == "bad_lots"
+    assert "steps of 0.01" in str(err.value)
