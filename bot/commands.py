@@ -113,24 +113,25 @@ async def run(args: argparse.Namespace) -> int:
         for note in core.notes:
             log.info("data: %s", note)
         log.info("storage: %s", settings.app.db_path)
+        await core.start()
         if settings.telegram.enabled:
-            log.warning(
-                "TELEGRAM_BOT_TOKEN is set, but this version has no chat interface yet: "
-                "running headless"
-            )
+            from bot.app import run_bot
+
+            # Polling installs its own SIGINT/SIGTERM handlers and stops the engine on exit.
+            log.info("Telegram bot: long polling; Ctrl+C stops the bot and the engine")
+            await run_bot(core, max_bars=args.max_bars)
         else:
             log.info("no TELEGRAM_BOT_TOKEN: running headless (events are logged)")
-        await core.start()
-        runner = asyncio.create_task(core.run(max_bars=args.max_bars))
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (runner, stopper):
-            if task not in done:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if runner in done:
-            runner.result()
+            runner = asyncio.create_task(core.run(max_bars=args.max_bars))
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (runner, stopper):
+                if task not in done:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if runner in done:
+                runner.result()
         account = await core.broker.account()
         log.info(
             "stopping: %d cycles, balance %.2f, equity %.2f, open positions %d",
