@@ -187,8 +187,8 @@ def _chart_helper() -> BacktestPool | None:
 
     try:
         helper = BacktestPool(1)
-        helper.executor.submit(importlib.import_module, "engine.backtest.work")
-        helper.executor.submit(importlib.import_module, "engine.backtest.charts")
+        for module in ("engine.backtest.work", "engine.backtest.charts", "engine.charts"):
+            helper.executor.submit(importlib.import_module, module)
     except (OSError, RuntimeError) as exc:
         log.debug("no chart helper process: %s", exc)
         return None
