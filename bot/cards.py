@@ -16,7 +16,7 @@ from aiogram import html
 
 from bot import verdicts
 from bot.i18n import _
-from bot.render import limit_value, lots, money, price, side
+from bot.render import bold, limit_value, lots, money, price, side
 from engine.decide import Action
 from engine.models import Position
 from engine.views import CloseOutcome, ForceOutcome, ForcePreview, LimitChange
@@ -29,7 +29,7 @@ def expires(seconds: int) -> str:
 def force_card(p: ForcePreview, zone: ZoneInfo, now: datetime, ttl_s: int) -> str:
     d = p.decision
     s = d.signal
-    head = f"<b>{_('Manual trade')}</b>: {side(s.side)}"
+    head = bold(_("Manual trade")) + f": {side(s.side)}"
     if d.action is Action.BLOCKED and (v := d.blocked_by) is not None:
         return "\n".join(
             [head, "⛔ " + _("Refused by a hard limit:"), verdicts.line(v, zone, now)]
@@ -81,7 +81,7 @@ def force_outcome(o: ForceOutcome, zone: ZoneInfo, now: datetime) -> str:
 
 
 def close_card(positions: Sequence[Position], currency: str, ttl_s: int) -> str:
-    lines = [f"<b>{_('Close these positions?')}</b>"]
+    lines = [bold(_("Close these positions?"))]
     for p in positions:
         lines.append(
             f"#{p.ticket} {html.quote(p.symbol)} {side(p.side)} {lots(p.volume)} · "
@@ -92,7 +92,7 @@ def close_card(positions: Sequence[Position], currency: str, ttl_s: int) -> str:
 
 
 def close_outcomes(outcomes: Sequence[CloseOutcome], currency: str) -> str:
-    lines = [f"<b>{_('Close')}</b>"]
+    lines = [bold(_("Close"))]
     for o in outcomes:
         if o.ok:
             profit = money(o.profit, currency, signed=True) if o.profit is not None else "—"
@@ -115,7 +115,7 @@ def close_outcomes(outcomes: Sequence[CloseOutcome], currency: str) -> str:
 def limit_card(change: LimitChange, ttl_s: int) -> str:
     return "\n".join(
         [
-            f"<b>{_('Change a risk limit?')}</b>",
+            bold(_("Change a risk limit?")),
             _("{name}: {old} → {new}").format(
                 name=f"<code>{change.name}</code>",
                 old=limit_value(change.kind, change.old),
@@ -137,7 +137,7 @@ def limit_done(change: LimitChange) -> str:
 def reset_card(ttl_s: int) -> str:
     return "\n".join(
         [
-            f"<b>{_('Reset the circuit breaker?')}</b>",
+            bold(_("Reset the circuit breaker?")),
             _("Trading may open new positions again right away."),
             expires(ttl_s),
         ]

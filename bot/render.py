@@ -57,6 +57,11 @@ NOTIFY_NAMES = {
 }
 
 
+def bold(text: str) -> str:
+    """``text`` (already safe HTML) in bold."""
+    return f"<b>{text}</b>"
+
+
 def price(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -116,7 +121,7 @@ def menu(actor: Actor) -> str:
 
 
 def help_text(actor: Actor, *, allow_list: bool) -> str:
-    lines = [f"<b>{_('What you may do here')}</b> ({role(actor.role)})", ""]
+    lines = [bold(_("What you may do here")) + f" ({role(actor.role)})", ""]
     for spec in allowed(actor.role):
         lines.append(f"<code>{html.quote(spec.usage)}</code> — {spec.about}")
     lines.append("")
@@ -141,7 +146,7 @@ def status(view: StatusView, zone: ZoneInfo) -> str:
     now = view.now
     mode = _("live account (MT5)") if view.live else _("paper account")
     link = _("broker connected") if view.connected else _("broker disconnected")
-    lines = [f"<b>{_('Status')}</b> · {mode} · {link}"]
+    lines = [bold(_("Status")) + f" · {mode} · {link}"]
     acct = view.account
     if acct is None:
         lines.append("⚠️ " + _("The broker is unavailable: account figures are unknown."))
@@ -246,7 +251,8 @@ def positions(view: PositionsView, zone: ZoneInfo, now: datetime) -> str:
         return _("No open positions.")
     ccy = view.currency
     lines = [
-        f"<b>{_('Open positions')}</b> · "
+        bold(_("Open positions"))
+        + " · "
         + _("total {profit}").format(profit=money(view.total_profit, ccy, signed=True))
     ]
     for p in view.positions:
@@ -273,7 +279,7 @@ def trades(view: TradesView, zone: ZoneInfo, now: datetime) -> str:
     if not view.trades:
         return _("No closed trades yet.")
     ccy = view.currency
-    lines = [f"<b>{_('Closed trades')}</b> ({len(view.trades)})"]
+    lines = [bold(_("Closed trades")) + f" ({len(view.trades)})"]
     for t in view.trades:
         digits = view.digits.get(t.symbol, 5)
         r = f", {t.r_multiple:+.2f}R" if t.r_multiple is not None else ""
@@ -287,7 +293,7 @@ def trades(view: TradesView, zone: ZoneInfo, now: datetime) -> str:
 
 def pnl(view: PnlView) -> str:
     ccy = view.currency
-    lines = [f"<b>{_('Profit and loss by day')}</b>"]
+    lines = [bold(_("Profit and loss by day"))]
     for day in view.days:
         lines.append(
             f"<code>{day.day.isoformat()}</code> "
@@ -343,20 +349,20 @@ def limit_value(kind: LimitKind, value: float | None) -> str:
 
 
 def settings(view: SettingsView, *, admin: bool) -> str:
-    lines = [f"<b>{_('Risk limits')}</b>"]
+    lines = [bold(_("Risk limits"))]
     for item in view.limits:
         mark = " ✏️" if item.overridden else ""
         lines.append(f"<code>{item.name}</code> = {limit_value(item.kind, item.value)}{mark}")
     if admin:
         lines.append(_("Change one: /settings NAME VALUE, e.g. /settings RISK_PCT 0.5%"))
     lines.append("")
-    lines.append(f"<b>{_('All settings')}</b>")
+    lines.append(bold(_("All settings")))
     lines.extend(f"<code>{name}</code> = {html.quote(value)}" for name, value in view.public)
     return "\n".join(lines)
 
 
 def users(actors: Iterable[Actor]) -> str:
-    lines = [f"<b>{_('Users')}</b>"]
+    lines = [bold(_("Users"))]
     for a in actors:
         pin = " · " + _("from settings") if a.pinned else ""
         name = f" {html.quote(a.name)}" if a.name else ""
