@@ -98,15 +98,20 @@ def test_bundled_gold_m15_matches_reference(gold: pd.DataFrame, name: str, strat
     np.testing.assert_array_equal(equity["equity"].to_numpy()[1:], np.array(ref_equity))
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+EURUSD_CONFIGS = {  # EURUSD: 100,000 units a lot, points of 0.00001
+    "risk, no costs, no gates": BacktestConfig(gates=()),
+    "risk, fixed spread, slippage, commission, gates": BacktestConfig(costs=Costs(12, 3, 3.5)),
+    "fixed lots, gates": BacktestConfig(fixed_lots=1.0),
+    "fixed lots, spread, slippage, commission, no gates": BacktestConfig(
+        fixed_lots=0.5, gates=(), costs=Costs(8, 2, 5.0)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EURUSD_CONFIGS)
 def test_real_eurusd_h1_matches_reference(eurusd: pd.DataFrame, name: str) -> None:
-    config = CONFIGS[name]
-    if config.fixed_lots is not None:  # EURUSD lots: 100,000 units each
-        config = BacktestConfig(
-            fixed_lots=1.0, gates=config.gates, costs=Costs(config.costs.spread_points and 12)
-        )
     fast, ref, equity, ref_equity = engine_and_reference(
-        eurusd, "ma_rsi", EURUSD, config, Timeframe.H1
+        eurusd, "ma_rsi", EURUSD, EURUSD_CONFIGS[name], Timeframe.H1
     )
     assert_same_trades(fast, ref)
     np.testing.assert_array_equal(equity["equity"].to_numpy()[1:], np.array(ref_equity))
