@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,20 +30,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
         msg = f"--env-file: no such file: {env_file}"
         raise ConfigError(msg, variables=("--env-file",))
     settings = load_settings(env_file)
-    setup_logging(args.log_level or settings.app.log_level)
+    setup_logging(args.log_level or settings.app.log_level, settings)
     return settings
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
-        stream=sys.stderr,
-        force=True,
-    )
-    # aiosqlite and asyncio chatter is noise at INFO.
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+def setup_logging(level: str, settings: Settings) -> None:
+    """Terminal lines, JSON lines under DATA_DIR/logs, secrets masked (see ``bot.logs``)."""
+    from bot.logs import configure_logging
+
+    configure_logging(settings, level)
 
 
 def _parse_day(text: str | None) -> datetime | None:

@@ -121,3 +121,24 @@ class EventBus:
                 await subscriber(event)
             except Exception:
                 log.exception("event subscriber failed on %s", type(event).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LoopStalled:
+    """No cycle for ``symbol`` during more than two bar periods of open market (the watchdog)."""
+
+    at: datetime
+    symbol: str
+    timeframe: Timeframe
+    last_cycle: datetime | None  # None = no cycle since the watchdog started
+    silent_s: float  # seconds of open market without a cycle
+
+
+@dataclass(frozen=True, slots=True)
+class LoopRecovered:
+    """Cycles for ``symbol`` run again after a ``LoopStalled``."""
+
+    at: datetime
+    symbol: str
+    timeframe: Timeframe
+    stalled_at: datetime  # when the stall was reported
