@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -231,17 +232,19 @@ async def _charts(report: BacktestReport, helper: BacktestPool | None) -> dict[s
     from engine.backtest.work import render_charts  # noqa: PLC0415
 
     request, result, market = report.request, report.result, report.market
-    here: tuple[str, ...] = ("equity",)
-    there: tuple[str, ...] = ("trades", "returns")
-    if helper is None:
-        here, there = here + there, ()
-    jobs = []
-    if helper is not None:  # sent first: the helper has matplotlib loaded already
-        jobs.append(helper.run(render_charts, there, market, result, request.params))
-    jobs.append(asyncio.to_thread(render_charts, here, market, result, request.params))
-    done: dict[str, bytes] = {}
-    for part in await asyncio.gather(*jobs):
-        done.update(part)
+    args = (market, result, request.params)
+    names = ("trades", "returns")
+    here = asyncio.create_task(asyncio.to_thread(render_charts, ("equity",), *args))
+    there: dict[str, bytes] | None = None
+    if helper is not None:
+        try:
+            there = await helper.run(render_charts, names, *args)
+        except BrokenExecutor as exc:
+            log.warning("chart helper process failed (%s); drawing here", exc)
+    done = dict(await here)
+    if there is None:  # one drawing thread at a time in this process
+        there = await asyncio.to_thread(render_charts, names, *args)
+    done.update(there)
     return {name: done[name] for name in ("equity", "trades", "returns")}
 
 

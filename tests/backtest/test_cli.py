@@ -128,3 +128,28 @@ def test_backtest_limits_match_the_live_wiring(monkeypatch: pytest.MonkeyPatch) 
     settings = load_settings(None)
     assert limits_from_settings(settings) == risk_limits(settings)
     assert limits_from_settings(settings).risk_pct == 0.02
+
+
+async def test_charts_are_drawn_here_when_the_helper_process_dies(
+    cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    import bot.cli_backtest
+
+    class Dead:
+        closed = False
+
+        async def run(self, *args: object, **kwargs: object) -> object:
+            raise BrokenProcessPool("worker killed")
+
+        def close(self) -> None:
+            Dead.closed = True
+
+    monkeypatch.setattr(bot.cli_backtest, "_chart_helper", Dead)
+    out = tmp_path / "out"
+    assert await cli("backtest", "XAUUSD", "30d", "--out", str(out)) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["equity.png", "returns.png", "trades.png"]
+    assert Dead.closed
