@@ -177,7 +177,7 @@ async def backtest_command(args: argparse.Namespace) -> int:
         return await _backtest(args, helper, started)
     finally:
         if helper is not None:
-            helper.close()
+            helper.close(wait=False)  # its teardown overlaps ours
 
 
 def _chart_helper() -> BacktestPool | None:

@@ -173,14 +173,17 @@ class BacktestPool:
             await asyncio.wait_for(listener.drained.wait(), DRAIN_TIMEOUT_S)
         return result
 
-    def close(self) -> None:
-        """Cancel queued jobs, stop the workers and the progress reader."""
+    def close(self, *, wait: bool = True) -> None:
+        """Cancel queued jobs and stop the workers and the progress reader. ``wait=False``
+        returns at once and lets the workers exit while this process goes on (a CLI about to
+        exit saves the workers' interpreter teardown)."""
         for slot in range(SLOTS):
             self._flags[slot] = 1
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor.shutdown(wait=wait, cancel_futures=True)
         self._queue.put(None)
-        self._reader.join(timeout=5)
-        self._queue.close()
+        if wait:
+            self._reader.join(timeout=5)
+            self._queue.close()
 
     def __enter__(self) -> BacktestPool:
         return self

@@ -145,7 +145,7 @@ async def test_charts_are_drawn_here_when_the_helper_process_dies(
         async def run(self, *args: object, **kwargs: object) -> object:
             raise BrokenProcessPool("worker killed")
 
-        def close(self) -> None:
+        def close(self, *, wait: bool = True) -> None:
             Dead.closed = True
 
     monkeypatch.setattr(bot.cli_backtest, "_chart_helper", Dead)
