@@ -182,8 +182,9 @@ async def backtest_command(args: argparse.Namespace) -> int:
 
 def _chart_helper() -> BacktestPool | None:
     """One worker process that imports matplotlib while this process loads the data and runs
-    the backtest, then draws two of the three charts: on two cores the command finishes about
-    a second sooner. None when a process cannot be started (the charts are then drawn here)."""
+    the backtest, then draws the candle chart while this one draws the other two: on two
+    cores the command finishes about a second sooner. None when a process cannot be started
+    (the charts are then all drawn here)."""
     from engine.backtest.pool import BacktestPool  # noqa: PLC0415 - light: no pandas yet
 
     try:
@@ -226,15 +227,16 @@ async def _backtest(args: argparse.Namespace, helper: BacktestPool | None, start
 
 
 async def _charts(report: BacktestReport, helper: BacktestPool | None) -> dict[str, bytes]:
-    """Equity here, trades and returns in the helper process, at the same time."""
+    """Equity and returns here, the candles in the helper process, at the same time."""
     import asyncio  # noqa: PLC0415
 
     from engine.backtest.work import render_charts  # noqa: PLC0415
 
     request, result, market = report.request, report.result, report.market
     args = (market, result, request.params)
-    names = ("trades", "returns")
-    here = asyncio.create_task(asyncio.to_thread(render_charts, ("equity",), *args))
+    # The helper's imports run longer (matplotlib and mplfinance): it draws only the candles.
+    names = ("trades",)
+    here = asyncio.create_task(asyncio.to_thread(render_charts, ("equity", "returns"), *args))
     there: dict[str, bytes] | None = None
     if helper is not None:
         try:
