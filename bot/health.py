@@ -19,7 +19,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.metrics import Metrics
 from engine.watchdog import StallWatchdog
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
     from bot.wiring import Core
 
 log = logging.getLogger("chattrader.health")
+# The classic text format generate_latest writes; every Prometheus version reads it.
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class HealthServer:
@@ -119,5 +120,5 @@ class HealthServer:
     async def metrics_page(self, _request: web.Request) -> web.Response:
         await self.metrics.refresh(self.core, self.watchdog)
         response = web.Response(body=self.metrics.render())
-        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        response.headers["Content-Type"] = METRICS_TYPE
         return response

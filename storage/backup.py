@@ -110,10 +110,12 @@ async def backup_database(db: Database, target: Path) -> BackupInfo:
     _remove(partial)
     try:
         await db.backup_to(partial)
+        await asyncio.to_thread(_seal, partial)
         info = await check_backup(partial)
         partial.replace(target)
     finally:
-        _remove(partial)
+        for leftover in (partial, *(partial.with_name(partial.name + s) for s in _SIDECARS)):
+            _remove(leftover)
     return BackupInfo(target, target.stat().st_size, info.schema_version)
 
 
@@ -132,6 +134,15 @@ async def backup_file(source: Path, target: Path) -> BackupInfo:
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+
+
+def _seal(path: Path) -> None:
+    """Make a fresh copy one self-contained file (rollback journal, no WAL beside it)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
 
 
 def _copy(source: Path, target: Path) -> None:
