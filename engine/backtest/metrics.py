@@ -6,7 +6,8 @@ first point the initial balance at the period's start). The period runs from the
 open to the last bar's close; a year is 365.25 days.
 
 * net profit = final equity - initial balance; return % = net profit / initial x 100.
-* CAGR % = ((final / initial) ** (1 / years) - 1) x 100; -100 when the account is wiped out.
+* CAGR % = ((final / initial) ** (1 / years) - 1) x 100; -100 when the account is wiped out;
+  None for periods under 30 days, where annualising only magnifies noise (Calmar too).
 * win rate % = trades with net > 0 / trades x 100 (a zero net is neither a win nor a loss).
 * profit factor = sum of winning nets / -sum of losing nets (inf with wins and no losses).
 * expectancy = mean net per trade (money); expectancy R = mean ``r_multiple`` (net / money
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 TRADING_DAYS = 252
+MIN_CAGR_DAYS = 30
 DAY_NS = 86_400 * 10**9
 YEAR_DAYS = 365.25
 
@@ -166,7 +168,7 @@ def compute_metrics(
     days = (end - start).total_seconds() / 86_400
     years = days / YEAR_DAYS
     cagr = None
-    if years > 0:
+    if days >= MIN_CAGR_DAYS:
         cagr = -100.0 if final <= 0 else ((final / initial) ** (1 / years) - 1) * 100
     wins, losses = net[net > 0], net[net < 0]
     gross_win, gross_loss = float(wins.sum()), float(-losses.sum())

@@ -69,7 +69,7 @@ def test_money_and_period(metrics) -> None:  # type: ignore[no-untyped-def]
     assert metrics.return_pct == pytest.approx(1.8)
     days = 6 + 23 / 24  # T0 to the last close, 2024-01-07 23:00
     assert metrics.days == pytest.approx(days)
-    assert metrics.cagr_pct == pytest.approx((1.018 ** (365.25 / days) - 1) * 100)
+    assert metrics.cagr_pct is None  # a week is too short to annualise
     assert metrics.trades_per_week == pytest.approx(7 / (days / 7))
     assert metrics.exposure_pct == 12.5
 
@@ -81,7 +81,23 @@ def test_drawdown_money_percent_and_duration(metrics) -> None:  # type: ignore[n
     assert metrics.max_drawdown_pct == pytest.approx(100 / 10_250 * 100)
     assert metrics.max_drawdown_duration == timedelta(days=4)
     assert metrics.max_drawdown_recovered is False
-    assert metrics.calmar == pytest.approx(metrics.cagr_pct / metrics.max_drawdown_pct)
+    assert metrics.calmar is None  # no CAGR for a week
+
+
+def test_cagr_and_calmar_over_a_year() -> None:
+    # 10,000 -> 9,000 (-10% drawdown) -> 12,100 over two years of 365.25 days: CAGR 10%.
+    start = pd.Timestamp("2022-01-01", tz="UTC")
+    index = pd.DatetimeIndex(
+        [start, start + pd.Timedelta(days=300), start + pd.Timedelta(days=730.5)]
+    )
+    equity = pd.Series([10_000.0, 9_000.0, 12_100.0], index=index)
+    empty = trades().iloc[0:0]
+    m = compute_metrics(
+        empty, equity, initial=10_000.0, start=start, end=index[-1], exposure_pct=0
+    )
+    assert m.cagr_pct == pytest.approx(10.0)
+    assert m.max_drawdown_pct == pytest.approx(10.0)
+    assert m.calmar == pytest.approx(1.0)
 
 
 def test_drawdown_recovery_and_money_vs_percent_peaks() -> None:
