@@ -7,8 +7,10 @@ users granted in chat are stored in SQLite and persist.
 
 Chats: when TELEGRAM_ALLOWED_CHAT_IDS is set, exactly those chats are served (add your own user
 id to use the bot in a private chat); when it is empty, only private chats of known users are
-served. A user without a role is a stranger everywhere. Strangers get no reply; each attempt
-is audited and admins get at most one alert per stranger and chat per ``alert_every``.
+served. A user without a role is a stranger everywhere. Strangers (and known users in a chat
+that is not allowed) get no reply; each attempt is audited and admins get at most one alert per
+person and chat per hour, in their private chats when the policy serves them there, else in
+the allowed chats.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
-from aiogram.utils.chat_action import ChatActionMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot import routers
@@ -82,7 +81,6 @@ def build_dispatcher(i18n: I18n | None = None) -> Dispatcher:
     for observer in (dp.message, dp.callback_query):
         observer.middleware(AuditMiddleware())
         observer.middleware(RoleMiddleware())  # inner: sees the handler's @flags.role
-    dp.message.middleware(ChatActionMiddleware())
     dp.include_routers(*routers.ordered())
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

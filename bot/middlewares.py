@@ -92,16 +92,28 @@ class AccessMiddleware(BaseMiddleware):
 async def _alert_admins(
     data: dict[str, Any], access: Access, user: TgUser, chat: Chat | None, unknown: bool
 ) -> None:
+    """Tell the admins, where the bot may write: their private chats when the chat policy
+    serves them there, else the allowed chats other than the one the attempt came from (the
+    reported person must not see it)."""
     bot: Bot = data["bot"]
     i18n: I18n = data["i18n"]
     default = data.get("default_locale") or i18n.default_locale
-    for admin in await access.admins():
-        with localized(i18n, admin.locale or default):
+    admins = [a for a in await access.admins() if a.user_id != user.id]
+    targets = [
+        (a.user_id, a.locale or default)
+        for a in admins
+        if access.chat_allowed(a, Chat(id=a.user_id, type="private"))
+    ]
+    if not targets:
+        here = chat.id if chat is not None else None
+        targets = [(c, default) for c in sorted(access.allowed_chats) if c != here]
+    for chat_id, locale in targets:
+        with localized(i18n, locale):
             text = render.stranger_alert(display_name(user), chat, unknown=unknown)
         try:
-            await bot.send_message(admin.user_id, text)
+            await bot.send_message(chat_id, text)
         except TelegramAPIError as exc:  # an admin who never opened the bot: nothing to do
-            log.warning("could not alert admin %s about a stranger: %s", admin.user_id, exc)
+            log.warning("could not send a stranger alert to %s: %s", chat_id, exc)
 
 
 class TokenBucket:

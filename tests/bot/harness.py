@@ -10,6 +10,7 @@ the paper broker, without trader cycles, so nothing trades unless a test asks fo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator
@@ -38,8 +39,22 @@ REPLAY_FROM = datetime(2019, 6, 4, 13, tzinfo=UTC)  # a Tuesday, London and New 
 
 
 @functools.cache
-def shared_dispatcher() -> Dispatcher:
+def _dispatcher() -> Dispatcher:
     return build_dispatcher(build_i18n())
+
+
+def shared_dispatcher() -> Dispatcher:
+    """The process's one Dispatcher, ready to poll on the current event loop.
+
+    aiogram keeps the polling stop events (and its running lock) on the Dispatcher and
+    reuses them, so they stay bound to the first test's loop; pytest-asyncio gives every test
+    a new loop. Between tests nothing is polling, so fresh ones are safe.
+    """
+    dp = _dispatcher()
+    assert not dp._running_lock.locked(), "the shared dispatcher is still polling"
+    dp._running_lock = asyncio.Lock()
+    dp._stop_signal = dp._stopped_signal = None
+    return dp
 
 
 def settings_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -123,11 +138,15 @@ class Rig:
         return await self.answered(update["update_id"], before)
 
     async def answered(self, update_id: int, before: int) -> list[Call]:
-        """Wait until the bot asks for updates after ``update_id`` (polling handles updates one
-        at a time here, so that update is done), then return the replies since ``before``."""
-        await self.telegram.wait_for(
-            "getUpdates", where=lambda c: int(c.params.get("offset") or 0) > update_id
-        )
+        """Wait until the bot confirmed ``update_id`` (its next getUpdates carries a higher
+        offset; polling handles one update at a time here, so the handler has finished), then
+        return the replies since ``before``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10.0
+        while any(u["update_id"] <= update_id for u in self.telegram.updates.updates):
+            if loop.time() > deadline:
+                raise AssertionError(f"update {update_id} was not handled within 10 s")
+            await asyncio.sleep(0.002)
         return self.replies(before)
 
     def replies(self, before: int) -> list[Call]:
@@ -176,3 +195,23 @@ async def running_bot(
 def keyboard_data(call: Call) -> list[str]:
     rows = (call.result or {}).get("reply_markup", {}).get("inline_keyboard", [])
     return [b["callback_data"] for row in rows for b in row if "callback_data" in b]
+
+
+def replay_press(telegram: FakeTelegram, user: TgUser, message: Call, data: str) -> int:
+    """Queue a callback query with ``data`` as if pressed on ``message`` as it was first sent
+    (a replayed or stale press, even after its buttons were removed); returns the update id."""
+    query_id = f"99{len(telegram.calls())}{user.id}"
+    telegram.state.pending_callbacks.add(query_id)
+    query = {
+        "id": query_id,
+        "from": user.to_json(),
+        "message": dict(message.result),
+        "chat_instance": "replay",
+        "data": data,
+    }
+    return int(telegram.queue_update({"callback_query": query})["update_id"])
+
+
+def audit_outcomes(rows: list[Any], action: str) -> list[str]:
+    """Outcomes of the audit rows for ``action`` (oldest first)."""
+    return [row.outcome for row in reversed(rows) if row.action == action]
