@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("migrate", help="create or upgrade the SQLite schema")
 
+    from bot.cli_backtest import add_backtest_parsers
+
+    add_backtest_parsers(sub)
     sub.add_parser(
         "diag",
         help="check settings, storage, broker, data, Telegram and calendar; non-zero on a problem",
@@ -63,12 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def dispatch(args: argparse.Namespace) -> int:
-    from bot import commands, diag
+    from bot import cli_backtest, commands, diag
 
     table: dict[str, Command] = {
         "run": commands.run,
         "data": commands.data,
         "db": commands.db,
         "diag": diag.diag,
+        "backtest": cli_backtest.backtest_command,
+        "optimize": cli_backtest.optimize_command,
+        "compare": cli_backtest.compare_command,
     }
     return await table[args.command](args)

@@ -18,6 +18,17 @@ class EngineError(Exception):
             self.code = code
         self.params: Mapping[str, object] = params
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep code and params across process boundaries (backtest workers, optimiser grids):
+        # the default pickling would rebuild the error from its message alone.
+        return (_rebuild, (type(self), str(self), self.code, dict(self.params)))
+
+
+def _rebuild(
+    cls: type[EngineError], message: str, code: str, params: dict[str, object]
+) -> EngineError:
+    return cls(message, code=code, **params)
+
 
 class BrokerUnavailable(EngineError):
     """The broker cannot be reached now (disconnected, terminal closed, timeout)."""
