@@ -30,7 +30,6 @@ from engine.clock import SimClock
 from engine.config import Settings, load_settings
 from engine.models import Bar
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.telegram_polling import polling
 from tests.fakes.telegram_types import Call, TgUser
 
 ADMIN, TRADER, VIEWER, STRANGER = 1001, 1002, 1003, 1009
@@ -186,10 +185,37 @@ async def running_bot(
         ):
             rig.users[user_id] = telegram.user(user_id, name, lang, username=name.lower())
         # One update at a time unless a test wants aiogram's concurrent handling (double press).
-        async with polling(shared_dispatcher(), bot, telegram, handle_as_tasks=concurrent, **data):
+        dp = shared_dispatcher()
+        async with listening(dp, bot, telegram, handle_as_tasks=concurrent, **data):
             yield rig
     finally:
         await core.close()
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    dp: Dispatcher, bot: Bot, telegram: FakeTelegram, **kwargs: Any
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Poll ``telegram`` with ``dp`` inside the block: returns as soon as the first long poll
+    waits on the server (``tests.fakes.telegram_polling.polling`` waits for that poll to be
+    answered, a second per rig), and stops polling (shutdown hooks included) on exit."""
+    task = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, polling_timeout=1, **kwargs)
+    )
+    waiting = asyncio.create_task(telegram.wait_polling(timeout=10))
+    try:
+        await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            await task
+            raise AssertionError("polling stopped before its first getUpdates")
+        await waiting
+        yield task
+    finally:
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        if not task.done():
+            await dp.stop_polling()
+        await task
 
 
 def keyboard_data(call: Call) -> list[str]:
