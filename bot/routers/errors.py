@@ -54,11 +54,17 @@ def explain(error: EngineError, extra: Mapping[str, object]) -> str:
     template = TEXTS.get(error.code)
     if template is None:
         return _("That did not work ({code}).").format(code=html.quote(error.code))
-    fields = {k: html.quote(str(v)) for k, v in {**error.params, **extra}.items()}
+    fields = {k: html.quote(_text(v)) for k, v in {**error.params, **extra}.items()}
     text = str(template).format_map(_Blank(fields))
     if error.code in ("bad_value", "data_unavailable") and english():
         text += f"\n{html.quote(str(error))}"
     return text
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"  # 100.0 -> "100", 0.01 -> "0.01"
+    return str(value)
 
 
 class _Blank(dict[str, str]):

@@ -184,7 +184,7 @@ async def test_specific_refusals_say_why(
             "/pnl 0": "The number must be from 1 to 90.",
             "/force buy BTCUSD": "Unknown symbol BTCUSD; this bot trades XAUUSD.",
             "/force buy 0.015": (
-                "0.015 lots is not a valid volume: 0.01 to 100.0 in steps of 0.01."
+                "0.015 lots is not a valid volume: 0.01 to 100 in steps of 0.01."
             ),
             "/close 77": "No open position #77.",
             "/chart GBPJPY": "No market data for GBPJPY M15.",
