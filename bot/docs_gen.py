@@ -14,6 +14,7 @@ pages (the test suite does the same).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import types
@@ -159,19 +160,42 @@ def configuration_md() -> str:
     return "".join(out)
 
 
+def _metavar(action: argparse.Action) -> str:
+    name = str(action.metavar or action.dest.upper())
+    if action.nargs == "*":
+        return f"[{name} ...]"
+    if action.nargs == "+":
+        return f"{name} [{name} ...]"
+    if action.nargs == "?":
+        return f"[{name}]"
+    return name
+
+
 def _usage(prog: str, parser: argparse.ArgumentParser) -> str:
     parts = [prog]
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
             continue
         if not action.option_strings:
-            parts.append(action.metavar or action.dest.upper())
+            parts.append(_metavar(action))
             continue
         flag = action.option_strings[-1]
-        takes = action.nargs != 0
-        text = f"{flag} {action.metavar or action.dest.upper()}" if takes else flag
+        text = f"{flag} {_metavar(action)}" if action.nargs != 0 else flag
         parts.append(text if action.required else f"[{text}]")
-    return " ".join(str(p) for p in parts)
+    return " ".join(parts)
+
+
+def _help(action: argparse.Action, prog: str) -> str:
+    """The help text as argparse prints it (``%(default)s`` filled, ``%%`` as ``%``), plus
+    the default when the text does not state it."""
+    text = action.help or ""
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        text = text % {**vars(action), "prog": prog}
+    default = action.default
+    if default is None or default is False or default == argparse.SUPPRESS or "default" in text:
+        return text
+    shown = f"{default:g}" if isinstance(default, float) else str(default)
+    return f"{text} (default: {shown})"
 
 
 def _cli(prog: str, parser: argparse.ArgumentParser, about: str, out: list[str]) -> None:
@@ -187,15 +211,7 @@ def _cli(prog: str, parser: argparse.ArgumentParser, about: str, out: list[str])
         if isinstance(action, argparse._HelpAction):
             continue
         name = ", ".join(action.option_strings) or (action.metavar or action.dest)
-        default = action.default
-        shown = ""
-        if not (default is None or default is False or default == argparse.SUPPRESS):
-            shown = (
-                f" (default: {default:g})"
-                if isinstance(default, float)
-                else (f" (default: {default})")
-            )
-        rows.append(f"| `{name}` | {_cell((action.help or '') + shown)} |\n")
+        rows.append(f"| `{name}` | {_cell(_help(action, prog))} |\n")
     if rows:
         out.append("\n| Argument | Meaning |\n|---|---|\n" + "".join(rows))
 
@@ -298,12 +314,14 @@ PAGES: dict[str, Callable[[], str]] = {
 }
 
 
-def stale(folder: Path = DOCS) -> list[str]:
-    """Generated pages whose file differs from what the code generates now."""
+def stale(folder: Path | None = None) -> list[str]:
+    """Generated pages whose file in ``folder`` (default ``docs/``) differs from what the
+    code generates now."""
+    where = folder or DOCS
     return [
         name
         for name, build in PAGES.items()
-        if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != build()
+        if not (where / name).is_file() or (where / name).read_text(encoding="utf-8") != build()
     ]
 
 
