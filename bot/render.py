@@ -67,9 +67,10 @@ def price(value: float | None, digits: int) -> str:
 
 
 def money(value: float, currency: str, *, signed: bool = False) -> str:
-    return (
-        f"{value:+.2f} {html.quote(currency)}" if signed else f"{value:.2f} {html.quote(currency)}"
-    )
+    """ "+12.50 USD" (signed) or "12.50 USD"; -0.00 shows as 0.00; no currency, no suffix."""
+    value = round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    number = f"{value:+.2f}" if signed else f"{value:.2f}"
+    return f"{number} {html.quote(currency)}" if currency else number
 
 
 def lots(volume: float) -> str:

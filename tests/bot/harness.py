@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from aiogram import Bot, Dispatcher
 
-from bot.app import build_bot, build_dispatcher, workflow_data
+from bot.app import EngineRunner, build_bot, build_dispatcher, workflow_data
 from bot.i18n import build_i18n
 from bot.middlewares import TokenBucket
 from bot.wiring import Core, build_core
@@ -105,7 +105,9 @@ class Rig:
     core: Core
     bot: Bot
     data: dict[str, Any]
+    dp: Dispatcher
     users: dict[int, TgUser] = field(default_factory=dict)
+    polling: asyncio.Task[None] | None = None
 
     @property
     def admin(self) -> TgUser:
@@ -166,6 +168,8 @@ async def running_bot(
     *,
     throttle: TokenBucket | None = None,
     concurrent: bool = False,
+    engine: bool = False,
+    max_bars: int | None = None,
     **env: str,
 ) -> AsyncIterator[Rig]:
     """A started Core and bot polling ``telegram``; everything closed afterwards."""
@@ -173,10 +177,14 @@ async def running_bot(
     settings = settings_for(tmp_path, monkeypatch, **env)
     core = await paper_core(settings)
     try:
-        data = workflow_data(core, throttle=throttle or TokenBucket(rate=1000, burst=1000))
+        bucket = throttle or TokenBucket(rate=1000, burst=1000)
+        # With ``engine`` the startup hook runs the trader loop over the replay (as `run` does).
+        runner = EngineRunner(core, max_bars=max_bars) if engine else None
+        data = workflow_data(core, throttle=bucket, engine=runner)
         await data["access"].bootstrap(core.clock.now())
         bot = build_bot(settings.telegram)
-        rig = Rig(telegram, core, bot, data)
+        dp = shared_dispatcher()
+        rig = Rig(telegram, core, bot, data, dp)
         for user_id, name, lang in (
             (ADMIN, "Ada", "en"),
             (TRADER, "Tom", "en"),
@@ -185,8 +193,8 @@ async def running_bot(
         ):
             rig.users[user_id] = telegram.user(user_id, name, lang, username=name.lower())
         # One update at a time unless a test wants aiogram's concurrent handling (double press).
-        dp = shared_dispatcher()
-        async with listening(dp, bot, telegram, handle_as_tasks=concurrent, **data):
+        async with listening(dp, bot, telegram, handle_as_tasks=concurrent, **data) as task:
+            rig.polling = task
             yield rig
     finally:
         await core.close()
