@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import commands
+from bot import app, commands
 from bot.cli import build_parser
 from engine.models import Role
 from storage import open_storage
-from tests.bot.harness import ADMIN, TRADER
+from tests.bot.harness import ADMIN, TRADER, shared_dispatcher
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -30,6 +30,8 @@ async def test_run_polls_telegram_and_stops_with_the_engine(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # Routers attach to one Dispatcher per process: run_bot gets the tests' shared one.
+    monkeypatch.setattr(app, "build_dispatcher", lambda _i18n=None: shared_dispatcher())
     telegram.send_text(telegram.user(ADMIN, "Ada"), "/status")  # waiting when the bot starts
     # 15 simulated minutes per bar at x60,000 is 15 ms: 40 bars take about 0.6 s.
     args = build_parser().parse_args(
