@@ -17,14 +17,12 @@ import math
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import pandas as pd
-
-from engine.charts import TradeLevels, TradeMarker, render_market_chart_async
+from engine.charting import MarketCharts
 from engine.config import Settings
 from engine.decide import Signal
 from engine.errors import BadArguments, BrokerUnavailable, ConfigError, DataUnavailable
 from engine.limit_edits import EDITABLE, limit_value, parse_limit, with_limit
-from engine.models import Account, OrderResult, Position, Side, Timeframe
+from engine.models import Account, OrderResult, Position, Side
 from engine.ports import MarketData, StateRepo, TradeRepo
 from engine.risk import GateCode, RiskLimits, Verdict, next_session_open, session_now
 from engine.risk.periods import day_start, local_day
@@ -52,7 +50,6 @@ from engine.views import (
 log = logging.getLogger("engine.service")
 
 LIMITS_KEY = "risk.limits"  # StateRepo key of the limits changed from the chat
-CHART_BARS = (20, 120, 500)  # min, default, max bars on a chart
 MAX_TRADES_LISTED = 500
 MAX_PNL_DAYS = 90
 
@@ -80,6 +77,7 @@ class TradingService:
         self._state = state
         self._settings = settings
         self._base = trader.config.limits  # from the settings file
+        self._charts = MarketCharts(trader, market)
         self.started_at = started_at
 
     @property
@@ -355,75 +353,15 @@ class TradingService:
     async def chart(
         self, symbol: str | None = None, timeframe: str | None = None, bars: int | None = None
     ) -> ChartView:
-        """Candles with SMA, Bollinger and RSI for ``symbol`` (any with data; default the first
-        traded) on ``timeframe`` (default the trading one), the last ``bars`` (20..500)."""
-        name = self._chart_symbol(symbol)
-        tf = self.trader.config.timeframe
-        if timeframe is not None:
-            try:
-                tf = Timeframe.parse(timeframe)
-            except ValueError:
-                raise _bad(
-                    f"unknown timeframe {timeframe!r}", "bad_timeframe", value=timeframe
-                ) from None
-        low, default, high = CHART_BARS
-        count = default if bars is None else bars
-        if not low <= count <= high:
-            raise _bad(
-                f"bars must be {low}..{high}, got {count}",
-                "out_of_range",
-                value=count,
-                min=low,
-                max=high,
-            )
-        frame = await self._frame(name, tf, count)
-        return await self._render(frame, name, tf, count)
+        """Candles with SMA, Bollinger and RSI (see ``engine.charting.MarketCharts.chart``)."""
+        return await self._charts.chart(symbol, timeframe, bars)
 
     async def position_chart(self, ticket: int) -> ChartView:
-        """The chart of an open position's symbol with its entry, SL and TP drawn."""
+        """An open position's chart with its entry, SL and TP drawn."""
         found = next((p for p in await self.trader.broker.positions() if p.ticket == ticket), None)
         if found is None:
             raise _bad(f"no open position #{ticket}", "unknown_ticket", ticket=ticket)
-        tf = self.trader.config.timeframe
-        frame = await self._frame(found.symbol, tf, CHART_BARS[1])
-        levels = TradeLevels(found.price_open, found.sl, found.tp, found.side)
-        marker = TradeMarker(found.time, found.price_open, found.side, f"#{ticket}")
-        return await self._render(frame, found.symbol, tf, CHART_BARS[1], levels, (marker,))
-
-    def _chart_symbol(self, text: str | None) -> str:
-        if text is None:
-            return self.symbols[0]
-        name = text.strip()
-        if not name or len(name) > 20 or not all(c.isalnum() or c in "._-#" for c in name):
-            raise _bad(f"not a symbol: {text!r}", "bad_symbol", symbol=text)
-        try:
-            return self._symbol(name)
-        except BadArguments:
-            return name.upper()
-
-    async def _frame(self, symbol: str, tf: Timeframe, count: int) -> pd.DataFrame:
-        live = self.trader.bars(symbol) if tf == self.trader.config.timeframe else None
-        if live is not None and len(live) >= count:
-            return live
-        frame = await self._market.history(symbol, tf, end=self._now())
-        return frame.iloc[-(count + 60) :]  # room for the indicators to settle
-
-    async def _render(
-        self,
-        frame: pd.DataFrame,
-        symbol: str,
-        tf: Timeframe,
-        count: int,
-        levels: TradeLevels | None = None,
-        markers: tuple[TradeMarker, ...] = (),
-    ) -> ChartView:
-        png = await render_market_chart_async(
-            frame, symbol=symbol, timeframe=tf.value, levels=levels, markers=markers, last=count
-        )
-        shown = min(count, len(frame))
-        source = str(frame.attrs.get("note") or frame.attrs.get("source") or "")
-        simulated = bool(frame.attrs.get("simulated", False))
-        return ChartView(png, symbol, tf.value, shown, source, simulated)
+        return await self._charts.position(found)
 
     # ------------------------------------------------------------------ settings
 
