@@ -36,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--max-bars", type=int, default=None, help="stop after this many closed bars per symbol"
     )
+    run.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="serve /healthz and Prometheus /metrics on this port (off by default)",
+    )
+    run.add_argument(
+        "--health-host",
+        default="127.0.0.1",
+        help="address for --health-port (default 127.0.0.1; 0.0.0.0 inside a container)",
+    )
 
     data = sub.add_parser("data", help="market data: list what is available, import CSV files")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -54,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("migrate", help="create or upgrade the SQLite schema")
+    from bot.cli_ops import add_db_parsers, add_ops_parsers
+
+    add_db_parsers(db_sub)
+    add_ops_parsers(sub)
 
     from bot.cli_backtest import add_backtest_parsers
 
@@ -66,12 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def dispatch(args: argparse.Namespace) -> int:
-    from bot import cli_backtest, commands, diag
+    from bot import cli_backtest, cli_ops, commands, diag
 
     table: dict[str, Command] = {
+        **cli_ops.COMMANDS,
         "run": commands.run,
         "data": commands.data,
-        "db": commands.db,
         "diag": diag.diag,
         "backtest": cli_backtest.backtest_command,
         "optimize": cli_backtest.optimize_command,
