@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from aiogram.filters import Command
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -26,7 +28,7 @@ from tests.fakes.telegram_html import parse_html
 FIELD = re.compile(r"\{(\w+)\}")
 
 
-def po(locale: str):  # type: ignore[no-untyped-def]
+def po(locale: str) -> Catalog:
     with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale=locale)
 
@@ -59,7 +61,9 @@ def test_template_matches_the_code() -> None:
     assert catalog.problems() == []
 
 
-def test_the_catalog_tool_reports_a_missing_translation(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_catalog_tool_reports_a_missing_translation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(catalog, "LOCALES_DIR", tmp_path)
     monkeypatch.setattr(catalog, "LOCALES", ("en", "ru"))
     catalog.update(catalog.write_template())

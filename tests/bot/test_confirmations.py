@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ ASKER, OTHER = 1001, 1002
 
 
 @pytest.fixture
-async def storage(tmp_path) -> AsyncIterator[Storage]:  # type: ignore[no-untyped-def]
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
     opened = await open_storage(tmp_path / "cards.db")
     yield opened
     await opened.close()

@@ -78,13 +78,13 @@ async def test_grant_and_revoke_refuse_pinned_ids_and_oneself(storage: Storage) 
     assert await access.actor(9) is None
 
 
-def test_chat_policy_with_and_without_an_allow_list() -> None:
+def test_chat_policy_with_and_without_an_allow_list(storage: Storage) -> None:
     ada = Actor(1, Role.ADMIN)
-    open_ = Access(None, allowed_chats=())  # type: ignore[arg-type]
+    open_ = Access(storage.users, allowed_chats=())
     assert open_.chat_allowed(ada, private(1))
     assert not open_.chat_allowed(ada, private(2))  # someone else's private chat id
     assert not open_.chat_allowed(ada, Chat(id=-100, type="supergroup"))
-    listed = Access(None, allowed_chats=(-100,))  # type: ignore[arg-type]
+    listed = Access(storage.users, allowed_chats=(-100,))
     assert listed.chat_allowed(ada, Chat(id=-100, type="supergroup"))
     assert not listed.chat_allowed(ada, private(1))  # the list is exact: add your id to it
 

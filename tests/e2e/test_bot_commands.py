@@ -54,7 +54,8 @@ async def test_menu_status_positions_and_charts(
         assert chart.result["caption_entities"] == [
             {"type": "bold", "offset": 0, "length": len("XAUUSD M15, last 60 bars")}
         ]
-        assert chart.file("photo").data.startswith(PNG)  # type: ignore[union-attr]
+        picture = chart.file("photo")
+        assert picture is not None and picture.data.startswith(PNG)
         [daily] = await rig.ask(rig.viewer, "/chart XAUUSD D1 30")
         assert daily.result["caption"] == "XAUUSD D1, last 30 bars"
 
