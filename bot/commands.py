@@ -67,6 +67,8 @@ def _log_events(bus: EventBus) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     """`chattrader run`: the engine with the configured broker, until Ctrl+C."""
+    from bot.app import EngineRunner
+    from bot.runtime import Ops
     from bot.wiring import build_core
 
     settings = settings_from(args)
@@ -74,6 +76,7 @@ async def run(args: argparse.Namespace) -> int:
         settings, replay=args.replay, speed=args.speed, replay_from=_parse_day(args.replay_from)
     )
     _log_events(core.bus)
+    ops: Ops | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -108,6 +111,7 @@ async def run(args: argparse.Namespace) -> int:
             log.info("data: %s", note)
         log.info("storage: %s", settings.app.db_path)
         await core.start()
+        ops = await Ops.start(core, health_port=args.health_port, health_host=args.health_host)
         if settings.telegram.enabled:
             from bot.app import run_bot
 
@@ -116,16 +120,20 @@ async def run(args: argparse.Namespace) -> int:
             await run_bot(core, max_bars=args.max_bars)
         else:
             log.info("no TELEGRAM_BOT_TOKEN: running headless (events are logged)")
-            runner = asyncio.create_task(core.run(max_bars=args.max_bars))
+            engine = EngineRunner(core, max_bars=args.max_bars)
+            engine.start()
+            assert engine.task is not None
+            if ops.health is not None:
+                ops.health.engine_task = engine.task
             stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (runner, stopper):
-                if task not in done:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            if runner in done:
-                runner.result()
+            await asyncio.wait({engine.task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopper
+            if engine.task.done() and not engine.task.cancelled():
+                engine.task.result()
+            # Waits for a cycle in progress, so no order is left half recorded.
+            await engine.stop()
         account = await core.broker.account()
         log.info(
             "stopping: %d cycles, balance %.2f, equity %.2f, open positions %d",
@@ -135,6 +143,8 @@ async def run(args: argparse.Namespace) -> int:
             len(await core.broker.positions()),
         )
     finally:
+        if ops is not None:
+            await ops.stop()
         await core.close()
     return 0
 
