@@ -11,22 +11,9 @@ import shlex
 import tomllib
 from pathlib import Path
 
-import pytest
-
 from bot.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-# `run --health-port` is wired into bot/cli.py by the integration of bot/health.py; until then
-# this check is expected to fail (strict: it must fail for exactly that reason).
-HEALTH_PORT_WIRED = (
-    "--health-port"
-    in build_parser()
-    ._subparsers._group_actions[0]
-    .choices[  # type: ignore[union-attr]
-        "run"
-    ]
-    .format_help()
-)
 
 
 def dockerfile() -> str:
@@ -77,9 +64,6 @@ def test_image_runs_the_console_script_as_a_user_with_data_in_the_volume() -> No
     assert "DB_PATH=/data/chattrader.db" in text and "DATA_DIR=/data" in text
 
 
-@pytest.mark.xfail(
-    not HEALTH_PORT_WIRED, reason="chattrader run --health-port not wired yet", strict=True
-)
 def test_compose_and_systemd_commands_parse() -> None:
     compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
     command = json.loads(re.search(r"^    command: (.+)$", compose, re.MULTILINE).group(1))
