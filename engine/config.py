@@ -12,6 +12,7 @@ does no I/O beyond reading the environment and the ``.env`` file.
 from __future__ import annotations
 
 import re
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -155,6 +156,12 @@ class TelegramSettings(_Group):
     trader_ids: Annotated[tuple[int, ...], NoDecode] = ()
     viewer_ids: Annotated[tuple[int, ...], NoDecode] = ()
     notify_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    notify_errors_per_hour: int = Field(default=6, ge=0, validation_alias="NOTIFY_ERRORS_PER_HOUR")
+    daily_summary_time: str | None = Field(default=None, validation_alias="DAILY_SUMMARY_TIME")
+    webhook_url: str | None = None  # https://host/path Telegram posts to; None = long polling
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None  # None = a fresh random secret at every start
 
     @property
     def enabled(self) -> bool:
@@ -170,6 +177,42 @@ class TelegramSettings(_Group):
     @classmethod
     def _user_ids(cls, value: object, info: ValidationInfo) -> object:
         return cls._ids(value, info, users=True)
+
+    @property
+    def summary_time(self) -> time | None:
+        """DAILY_SUMMARY_TIME as a local wall time (DISPLAY_TZ); None = no daily summary."""
+        if self.daily_summary_time is None:
+            return None
+        hours, minutes = self.daily_summary_time.split(":")
+        return time(int(hours), int(minutes))
+
+    @field_validator("daily_summary_time")
+    @classmethod
+    def _clock_time(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+        if match is None:
+            msg = (
+                f"{value!r} is not a time of day; {cls._var(info)} takes HH:MM in DISPLAY_TZ, "
+                "e.g. 21:00, or stays empty for no daily summary"
+            )
+            raise ValueError(msg)
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("https://") or len(value) <= len("https://"):
+            msg = (
+                f"{value!r} is not an https URL; {cls._var(info)} is the public address "
+                "Telegram posts updates to, e.g. https://bot.example.com/telegram (Telegram "
+                "accepts only https), or stays empty for long polling"
+            )
+            raise ValueError(msg)
+        return value
 
     @field_validator("api_base")
     @classmethod
