@@ -7,8 +7,12 @@ Everything a handler needs arrives as workflow data (``workflow_data``): the ser
 control, auditor, confirmations, chat preferences, throttle, i18n, clock and display zone.
 ``run_bot`` long-polls with graceful shutdown: the startup hook starts the engine and sets the
 command menus; the shutdown hook (also reached on Ctrl+C without signal handlers, on Windows)
-waits for a running cycle to finish and stops the engine. See ``bot.retry`` for how 429s and
-network faults on the bot's own replies are retried.
+waits for a running cycle to finish and stops the engine, then flushes the notification outbox
+(``bot.notifications``: the notifier subscribes before polling starts, delivery and the daily
+summary run as tasks from the startup hook). With TELEGRAM_WEBHOOK_URL set, ``run_bot`` serves
+a webhook instead (``bot.webhook``) with the same hooks. See ``bot.retry`` for how 429s and
+network faults on the bot's own replies are retried, and ``bot.outbox_worker`` for how the
+outbox stacks on top of it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import routers
 from bot.access import Access, StrangerAlerts, pinned_roles
+from bot.backtest_jobs import BacktestJobs
 from bot.confirmations import Confirmations
 from bot.i18n import UserLocaleMiddleware, build_i18n
 from bot.menu_commands import sync_all
@@ -39,6 +44,8 @@ from bot.middlewares import (
     ThrottleMiddleware,
     TokenBucket,
 )
+from bot.notifications import Notifications
+from bot.redact import RedactingAuditRepo
 from bot.retry import RetryMiddleware
 from engine.config import TelegramSettings
 from storage.repos.chats import SqliteChatPrefsRepo
@@ -132,18 +139,25 @@ async def on_startup(
     i18n: I18n,
     default_locale: str,
     engine: EngineRunner | None = None,
+    notifications: Notifications | None = None,
 ) -> None:
     me = await bot.get_me()
-    log.info("Telegram bot @%s (%s) is polling", me.username, me.id)
+    log.info("Telegram bot @%s (%s) is up", me.username, me.id)
     await sync_all(bot, i18n, access, default_locale)
+    if notifications is not None:
+        notifications.start(bot)
     if engine is not None:
         engine.start(dispatcher)
 
 
-async def on_shutdown(engine: EngineRunner | None = None) -> None:
+async def on_shutdown(
+    engine: EngineRunner | None = None, notifications: Notifications | None = None
+) -> None:
     if engine is not None:
         await engine.stop()
         log.info("engine stopped")
+    if notifications is not None:  # after the engine: no new event can arrive
+        await notifications.stop()
 
 
 def workflow_data(
@@ -153,6 +167,7 @@ def workflow_data(
     throttle: TokenBucket | None = None,
     alerts: StrangerAlerts | None = None,
     engine: EngineRunner | None = None,
+    notifications: Notifications | None = None,
 ) -> dict[str, Any]:
     """What handlers and middlewares receive by name, built from a running ``Core``."""
     t = core.settings.telegram
@@ -163,10 +178,13 @@ def workflow_data(
         alerts=alerts,
     )
     default_locale = core.settings.app.default_lang
+    audit = RedactingAuditRepo(core.storage.audit)  # no secret reaches the audit table
     return {
         "service": core.service,
         "access": access,
-        "auditor": Auditor(core.storage.audit, core.clock),
+        "audit": audit,
+        "auditor": Auditor(audit, core.clock),
+        "backtests": BacktestJobs.from_core(core),
         "confirmations": Confirmations(SqliteConfirmationRepo(core.storage.db), core.clock),
         "chats": SqliteChatPrefsRepo(core.storage.db),
         "throttle": throttle or TokenBucket(),
@@ -175,16 +193,29 @@ def workflow_data(
         "zone": core.settings.app.tz,
         "clock": core.clock,
         "engine": engine,
+        "notifications": notifications,
     }
 
 
 async def run_bot(core: Core, *, max_bars: int | None = None) -> None:
-    """Long-poll Telegram until SIGINT/SIGTERM (or the engine ends); the engine runs inside.
+    """Serve Telegram until SIGINT/SIGTERM (or the engine ends); the engine runs inside.
 
-    Roles from the settings are written first; the engine is stopped cleanly on the way out.
+    Long polling by default; a webhook server when TELEGRAM_WEBHOOK_URL is set. Roles from the
+    settings are written first; notifications are stored from now on and delivered once the
+    bot is up; on the way out the engine is stopped cleanly and the outbox flushed.
     """
-    data = workflow_data(core, engine=EngineRunner(core, max_bars=max_bars))
+    i18n = build_i18n(core.settings.app.default_lang)
+    notifications = Notifications.build(core, i18n)
+    engine = EngineRunner(core, max_bars=max_bars)
+    data = workflow_data(core, i18n=i18n, engine=engine, notifications=notifications)
     await data["access"].bootstrap(core.clock.now())
     bot = build_bot(core.settings.telegram)
     dp = build_dispatcher(data["i18n"])
+    if core.settings.telegram.webhook_url:
+        from bot.webhook import serve_webhook
+
+        await serve_webhook(core.settings.telegram, dp, bot, data)
+        return
+    # A webhook left over from an earlier run would make every getUpdates fail with 409.
+    await bot.delete_webhook(drop_pending_updates=False)
     await dp.start_polling(bot, **data)

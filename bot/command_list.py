@@ -47,6 +47,12 @@ COMMANDS = (
     CommandSpec("trades", Role.VIEWER, "/trades [N]", __("The last N closed trades (10)")),
     CommandSpec("pnl", Role.VIEWER, "/pnl [DAYS]", __("Profit and loss per day (7 days)")),
     CommandSpec(
+        "news",
+        Role.VIEWER,
+        "/news [SYMBOL] [24h|7d]",
+        __("Upcoming economic news and whether a news window blocks entries now"),
+    ),
+    CommandSpec(
         "lang", Role.VIEWER, "/lang en|mn|ru", __("Your language, and this chat's notifications")
     ),
     CommandSpec("notify", Role.VIEWER, "/notify", __("Which notifications this chat gets")),
@@ -65,6 +71,24 @@ COMMANDS = (
         "close", Role.TRADER, "/close TICKET|all", __("Close one position or all of this bot's")
     ),
     CommandSpec(
+        "backtest",
+        Role.TRADER,
+        "/backtest SYMBOL PERIOD [TF] [strategy=NAME] [param=value ...]",
+        __("Backtest a strategy on history: charts, key metrics, trades as CSV"),
+    ),
+    CommandSpec(
+        "optimize",
+        Role.TRADER,
+        "/optimize SYMBOL PERIOD [TF] param=a..b:step ... [metric=NAME]",
+        __("Grid search of parameters with an in-sample/out-of-sample split"),
+    ),
+    CommandSpec(
+        "compare",
+        Role.TRADER,
+        "/compare SYMBOL PERIOD [TF] NAME NAME [NAME ...]",
+        __("Strategies side by side on the same bars"),
+    ),
+    CommandSpec(
         "force", Role.ADMIN, "/force buy|sell [SYMBOL] [LOTS]", __("Open a trade by hand")
     ),
     CommandSpec("users", Role.ADMIN, "/users", __("Who may use the bot, and their roles")),
@@ -72,6 +96,7 @@ COMMANDS = (
         "grant", Role.ADMIN, "/grant USER_ID viewer|trader|admin", __("Give a user a role")
     ),
     CommandSpec("revoke", Role.ADMIN, "/revoke USER_ID", __("Take a user's access away")),
+    CommandSpec("audit", Role.ADMIN, "/audit [N]", __("Who did what, when, from which chat (20)")),
 )
 BY_NAME = {spec.name: spec for spec in COMMANDS}
 

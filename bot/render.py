@@ -21,6 +21,7 @@ from bot.access import Actor
 from bot.command_list import BY_NAME, allowed
 from bot.html_split import split_html
 from bot.i18n import LANGUAGE_NAMES, _, __
+from bot.news_render import calendar_line
 from bot.prefs import NotifyKind
 from engine.models import Role, Side
 from engine.views import (
@@ -181,6 +182,8 @@ def status(view: StatusView, zone: ZoneInfo) -> str:
         )
     )
     lines.append(_sessions_line(view, zone))
+    if view.calendar is not None:
+        lines.append(calendar_line(view.calendar, view.limits.news_policy, zone, now))
     lines.append(
         _("Trading {symbols} on {timeframe} with {strategy}; {open} open").format(
             symbols=html.quote(", ".join(view.symbols)),

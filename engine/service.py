@@ -144,6 +144,7 @@ class TradingService:
             now=now,
             cycles=t.heartbeat.cycles,
             failures=t.heartbeat.failures,
+            calendar=t.calendar.status(),
         )
 
     async def _decision(self, symbol: str) -> DecisionView | None:

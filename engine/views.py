@@ -15,7 +15,15 @@ from enum import StrEnum
 from typing import Any
 
 from engine.decide import Decision
-from engine.models import Account, ClosedTrade, OrderResult, Position, RejectReason, Side
+from engine.models import (
+    Account,
+    CalendarStatus,
+    ClosedTrade,
+    OrderResult,
+    Position,
+    RejectReason,
+    Side,
+)
 from engine.risk import RiskLimits, RiskState, Session, Verdict
 
 
@@ -59,6 +67,7 @@ class StatusView:
     now: datetime
     cycles: int
     failures: int
+    calendar: CalendarStatus | None = None  # the news calendar: configured, fresh or stale
 
     @property
     def uptime(self) -> timedelta:
