@@ -1,0 +1,125 @@
+"""Everything that tells people what happened, assembled from a ``Core``: the notifier on the
+engine's event bus, the outbox worker that delivers, the daily summary and calendar reminders.
+
+``Notifications.build`` subscribes at once, so events are stored in the outbox from then on
+even before a bot exists. ``start(bot)`` runs delivery and the two schedules as tasks (the
+dispatcher's startup hook calls it); ``stop()`` ends them and flushes what is due within a
+bounded wait (the shutdown hook calls it after the engine stopped, so no new event arrives).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+
+from bot.daily_summary import DailySummary
+from bot.notifier import ErrorBudget, Notifier
+from bot.outbox_worker import OutboxWorker, Pass
+from bot.reminders import NewsReminders, currencies_of
+from bot.trade_charts import TradeCharts
+from engine.calendar import CachedCalendar
+from engine.clock import SystemClock
+from engine.models import Importance
+from engine.ports import Clock
+from storage.repos.chats import SqliteChatPrefsRepo
+
+if TYPE_CHECKING:
+    from bot.wiring import Core
+
+log = logging.getLogger("chattrader.notify")
+
+FLUSH_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Notifications:
+    core: Core
+    notifier: Notifier
+    summary: DailySummary | None = None
+    reminders: NewsReminders | None = None
+    worker: OutboxWorker | None = None
+    delivery_clock: Clock = field(default_factory=SystemClock)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls, core: Core, i18n: I18n, *, targets: Iterable[int] | None = None
+    ) -> Notifications:
+        """The notifier subscribed to ``core.bus``, for ``targets`` (default: the settings'
+        notification chats, else the admins' private chats)."""
+        s = core.settings
+        t = s.telegram
+        chosen = tuple(targets) if targets is not None else (t.notify_chat_ids or t.admin_ids)
+        notifier = Notifier(
+            core.storage.outbox,
+            SqliteChatPrefsRepo(core.storage.db),
+            i18n,
+            core.clock,
+            targets=chosen,
+            default_locale=s.app.default_lang,
+            zone=s.app.tz,
+            broker=core.broker,
+            charts=TradeCharts(core.trader, core.storage.trades),
+            errors=ErrorBudget(t.notify_errors_per_hour),
+        )
+        notifier.subscribe(core.bus)
+        made = cls(core, notifier)
+        if t.summary_time is not None:
+            made.summary = DailySummary(
+                notifier,
+                core.service,
+                core.storage.trades,
+                core.storage.state,
+                core.clock,
+                s.app.tz,
+                t.summary_time,
+            )
+        minutes = s.calendar.news_remind_minutes
+        if isinstance(core.calendar, CachedCalendar) and minutes > 0:
+            made.reminders = NewsReminders(
+                notifier,
+                core.calendar,
+                core.clock,
+                timedelta(minutes=minutes),
+                currencies=currencies_of(core.trader.config.currencies),
+                min_importance=Importance(s.calendar.news_min_importance),
+            )
+        if not chosen:
+            log.warning(
+                "no notification chats: set TELEGRAM_NOTIFY_CHAT_IDS or TELEGRAM_ADMIN_IDS"
+            )
+        return made
+
+    def start(self, bot: Bot) -> None:
+        """Deliver through ``bot`` and run the schedules, as tasks of the running loop."""
+        self.worker = OutboxWorker(bot, self.core.storage.outbox, self.delivery_clock)
+        self.notifier.wake = self.worker.wake
+        self.tasks.append(asyncio.create_task(self.worker.run(), name="outbox"))
+        if self.summary is not None:
+            self.tasks.append(asyncio.create_task(self.summary.run(), name="daily-summary"))
+        if self.reminders is not None:
+            self.tasks.append(asyncio.create_task(self.reminders.run(), name="news-reminders"))
+
+    async def stop(self, flush_timeout: float = FLUSH_TIMEOUT_S) -> Pass:
+        """End the tasks, then deliver what is due for at most ``flush_timeout`` seconds."""
+        with contextlib.suppress(ValueError):  # stopped twice
+            self.notifier.unsubscribe(self.core.bus)
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        self.notifier.wake = None
+        if self.worker is None:
+            return Pass()
+        flushed = await self.worker.flush(flush_timeout)
+        log.info("outbox flushed: %d sent, %d dead", flushed.sent, flushed.dead)
+        return flushed
