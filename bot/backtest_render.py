@@ -93,7 +93,7 @@ REASONS = {
     "bad_lots": __("{value} lots is not a valid volume for this symbol."),
     "period_outside_data": __("No bars in that period: the data runs from {first} to {last}."),
     "too_few_bars": __("Only {bars} bars in that period, {need} needed: ask for a longer one."),
-    "empty_grid": __("Every one of the {broken} parameter sets breaks a rule (fast below slow)."),
+    "empty_grid": __("All {broken} parameter sets break a rule (fast must stay below slow)."),
     "data_unavailable": __("No market data for {symbol} {timeframe}."),
 }
 QUIET = ("missing_symbol", "missing_period", "usage")  # the usage line says it all
@@ -218,7 +218,7 @@ def finished(head: str) -> str:
 
 
 def csv_gone() -> str:
-    return _("That report's trades are no longer kept (an hour, until a restart). Run it again.")
+    return _("The trades of that report are gone (kept for an hour, not across restarts).")
 
 
 # ---------------------------------------------------------------------- reports

@@ -91,12 +91,12 @@ COMMANDS = (
     CommandSpec(
         "force", Role.ADMIN, "/force buy|sell [SYMBOL] [LOTS]", __("Open a trade by hand")
     ),
+    CommandSpec("audit", Role.ADMIN, "/audit [N]", __("Who did what, when, from which chat (20)")),
     CommandSpec("users", Role.ADMIN, "/users", __("Who may use the bot, and their roles")),
     CommandSpec(
         "grant", Role.ADMIN, "/grant USER_ID viewer|trader|admin", __("Give a user a role")
     ),
     CommandSpec("revoke", Role.ADMIN, "/revoke USER_ID", __("Take a user's access away")),
-    CommandSpec("audit", Role.ADMIN, "/audit [N]", __("Who did what, when, from which chat (20)")),
 )
 BY_NAME = {spec.name: spec for spec in COMMANDS}
 

@@ -263,7 +263,7 @@ async def test_bad_input_one_job_per_user_cancel_and_roles(
     assert (
         telegram.calls("answerCallbackQuery")[-1]
         .params["text"]
-        .startswith("That report's trades are no longer kept")
+        .startswith("The trades of that report are gone")
     )
     outcomes = audit_outcomes(rows, "/backtest")
     assert outcomes[:5] == ["usage", "usage", "usage", "usage", "denied"]
