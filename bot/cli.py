@@ -24,29 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the engine (paper broker by default) and the bot")
-    run.add_argument(
-        "--replay",
-        action="store_true",
-        help="paper feed replays stored history instead of a synthetic live stream",
+    add_run_options(run)
+    console = sub.add_parser(
+        "console",
+        help="run the engine with the chat in this terminal: no Telegram account needed "
+        "(also what run does without a token on a terminal)",
     )
-    run.add_argument(
-        "--speed", type=float, default=None, help="replay speed, x real time (e.g. 600)"
-    )
-    run.add_argument("--from", dest="replay_from", default=None, help="replay start, YYYY-MM-DD")
-    run.add_argument(
-        "--max-bars", type=int, default=None, help="stop after this many closed bars per symbol"
-    )
-    run.add_argument(
-        "--health-port",
-        type=int,
-        default=None,
-        help="serve /healthz and Prometheus /metrics on this port (off by default)",
-    )
-    run.add_argument(
-        "--health-host",
-        default="127.0.0.1",
-        help="address for --health-port (default 127.0.0.1; 0.0.0.0 inside a container)",
-    )
+    add_run_options(console)
 
     data = sub.add_parser("data", help="market data: list what is available, import CSV files")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -80,12 +64,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_run_options(run: argparse.ArgumentParser) -> None:
+    """The options of ``run`` (and ``console``, which runs the same engine)."""
+    run.add_argument(
+        "--replay",
+        action="store_true",
+        help="paper feed replays stored history instead of a synthetic live stream",
+    )
+    run.add_argument(
+        "--speed", type=float, default=None, help="replay speed, x real time (e.g. 600)"
+    )
+    run.add_argument("--from", dest="replay_from", default=None, help="replay start, YYYY-MM-DD")
+    run.add_argument(
+        "--max-bars", type=int, default=None, help="stop after this many closed bars per symbol"
+    )
+    run.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="serve /healthz and Prometheus /metrics on this port (off by default)",
+    )
+    run.add_argument(
+        "--health-host",
+        default="127.0.0.1",
+        help="address for --health-port (default 127.0.0.1; 0.0.0.0 inside a container)",
+    )
+
+
 async def dispatch(args: argparse.Namespace) -> int:
     from bot import cli_backtest, cli_ops, commands, diag
 
     table: dict[str, Command] = {
         **cli_ops.COMMANDS,
         "run": commands.run,
+        "console": commands.run,
         "data": commands.data,
         "diag": diag.diag,
         "backtest": cli_backtest.backtest_command,

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,7 +113,14 @@ async def run(args: argparse.Namespace) -> int:
         log.info("storage: %s", settings.app.db_path)
         await core.start()
         ops = await Ops.start(core, health_port=args.health_port, health_host=args.health_host)
-        if settings.telegram.enabled:
+        on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+        if args.command == "console" or (not settings.telegram.enabled and on_terminal):
+            from bot.console import run_in_terminal
+
+            # No token on a terminal: the chat runs here (services and CI stay headless).
+            log.info("console mode: the chat runs in this terminal; /quit leaves")
+            await run_in_terminal(core, max_bars=args.max_bars, quiet=args.log_level is None)
+        elif settings.telegram.enabled:
             from bot.app import run_bot
 
             # Polling installs its own SIGINT/SIGTERM handlers and stops the engine on exit.

@@ -47,11 +47,12 @@ class Notifications:
     reminders: NewsReminders | None = None
     worker: OutboxWorker | None = None
     delivery_clock: Clock = field(default_factory=SystemClock)
+    idle: float = 1.0  # seconds between delivery passes when nothing wakes the worker
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def build(
-        cls, core: Core, i18n: I18n, *, targets: Iterable[int] | None = None
+        cls, core: Core, i18n: I18n, *, targets: Iterable[int] | None = None, idle: float = 1.0
     ) -> Notifications:
         """The notifier subscribed to ``core.bus``, for ``targets`` (default: the settings'
         notification chats, else the admins' private chats)."""
@@ -71,7 +72,7 @@ class Notifications:
             errors=ErrorBudget(t.notify_errors_per_hour),
         )
         notifier.subscribe(core.bus)
-        made = cls(core, notifier)
+        made = cls(core, notifier, idle=idle)
         if t.summary_time is not None:
             made.summary = DailySummary(
                 notifier,
@@ -100,7 +101,9 @@ class Notifications:
 
     def start(self, bot: Bot) -> None:
         """Deliver through ``bot`` and run the schedules, as tasks of the running loop."""
-        self.worker = OutboxWorker(bot, self.core.storage.outbox, self.delivery_clock)
+        self.worker = OutboxWorker(
+            bot, self.core.storage.outbox, self.delivery_clock, idle=self.idle
+        )
         self.notifier.wake = self.worker.wake
         self.tasks.append(asyncio.create_task(self.worker.run(), name="outbox"))
         if self.summary is not None:

@@ -43,7 +43,7 @@ CLOSE_REASONS = {
     DealReason.SL: __("stop loss hit"),
     DealReason.TP: __("take profit hit"),
     DealReason.CLIENT: __("closed by hand"),
-    DealReason.EXPERT: __("closed by the strategy"),
+    DealReason.EXPERT: __("closed by the bot"),  # an order of this bot: strategy or chat
     DealReason.SO: __("stop out by the broker"),
 }
 TRADES_LISTED = 10  # today's trades listed one per line in the daily summary

@@ -223,6 +223,7 @@ class OutboxWorker:
         """Deliver until cancelled: after each pass wait for ``wake``, ``idle`` seconds, or
         the end of a flood-limit pause, whichever comes first."""
         while True:
+            self._wake.clear()  # a wake during the pass below makes another pass at once
             try:
                 done = await self.deliver_due()
             except Exception:  # the database hiccupped: try again on the next tick
@@ -233,7 +234,6 @@ class OutboxWorker:
             await self._wait()
 
     async def _wait(self) -> None:
-        self._wake.clear()
         seconds = self.idle
         if self.paused_until is not None:  # a wake in a flood pause finds nothing to send
             seconds = max(seconds, (self.paused_until - self.clock.now()).total_seconds())

@@ -66,8 +66,9 @@ def webhook_secret(cfg: TelegramSettings) -> str:
 
 
 class WebhookServer:
-    """The aiohttp server for ``url``; ``start`` listens and registers the webhook, ``stop``
-    runs the shutdown hooks and closes. ``port`` 0 picks a free port (tests)."""
+    """The aiohttp server for ``url``: ``start`` runs the startup hooks, listens, then
+    registers the webhook; ``stop`` runs the shutdown hooks and closes. ``port`` 0 picks a
+    free port (tests)."""
 
     def __init__(
         self,
@@ -93,10 +94,9 @@ class WebhookServer:
         setup_application(self.app, dp, bot=bot, **data)
         handler = SecretCheckedHandler(dp, bot, secret_token=secret, **data)
         handler.register(self.app, path=self.path)
-        self.app.on_startup.append(self._register)
         self._runner: web.AppRunner | None = None
 
-    async def _register(self, _app: web.Application) -> None:
+    async def _register(self) -> None:
         await self._bot.set_webhook(
             self.url,
             secret_token=self._secret,
@@ -112,6 +112,7 @@ class WebhookServer:
         await site.start()
         if self.port == 0:
             self.port = self._runner.addresses[0][1]
+        await self._register()  # only once listening: Telegram may post at once
 
     async def stop(self) -> None:
         if self._runner is not None:
