@@ -117,6 +117,12 @@ class BacktestJobs:
             self._pool = BacktestPool(self.workers)
         return self._pool
 
+    def drop_pool(self) -> None:
+        """Forget a broken pool (a worker died): the next job starts a fresh one."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(wait=False)
+
     def defaults(self) -> BacktestDefaults:
         """The paper account, costs, risk limits and timeframe from the settings (the same
         numbers ``chattrader backtest`` uses)."""

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import BrokenExecutor
 
 from aiogram import Bot, F, Router, flags
 from aiogram.exceptions import TelegramAPIError
@@ -25,6 +26,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Mes
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import backtest_render as text
+from bot import backtest_reports as reports
 from bot import replies
 from bot.access import Actor
 from bot.backtest_jobs import BacktestJobs, Job, ProgressMessage
@@ -45,6 +47,7 @@ router = Router(name=__name__)
 
 Work = Callable[[SymbolSpec, Job, ProgressMessage], Awaitable[str]]
 CSV_DATES = "%Y-%m-%dT%H:%M:%SZ"  # as `chattrader backtest` writes trades.csv
+STOP_EDIT_S = 2.0  # how long a stopping bot tries to mark a running job cancelled
 
 
 def _caption(caption: str) -> str:
@@ -80,7 +83,7 @@ async def cmd_backtest(
             cancel=job.cancel,
         )
         result = report.result
-        caption = _caption(text.backtest_caption(report))
+        caption = _caption(reports.backtest_caption(report))
         media = [
             InputMediaPhoto(
                 media=BufferedInputFile(png, filename=f"{name}.png"),
@@ -93,7 +96,7 @@ async def cmd_backtest(
         markup = None
         if trades:
             csv = result.trades.to_csv(index=False, date_format=CSV_DATES).encode("utf-8")
-            backtests.keep_trades(job, text.trades_filename(result), csv, trades)
+            backtests.keep_trades(job, reports.trades_filename(result), csv, trades)
             markup = text.csv_keyboard(job.id)
         await progress.finish(text.done(text.title("backtest", what), trades), markup)
         return f"done: {trades} trades"
@@ -132,10 +135,10 @@ async def cmd_optimize(
             workers=backtests.workers,
         )
         bot = _bot(progress)
-        caption = _caption(text.optimize_caption(report, timeframe))
+        caption = _caption(reports.optimize_caption(report, timeframe))
         heatmap = BufferedInputFile(report.heatmap, filename="heatmap.png")
         await bot.send_photo(job.chat_id, heatmap, caption=caption)
-        for part in split_html(text.optimize_table(report)):
+        for part in split_html(reports.optimize_table(report)):
             await bot.send_message(job.chat_id, part)
         await progress.finish(text.finished(text.title("optimize", what)))
         return f"done: {len(report.rows)} points"
@@ -173,7 +176,7 @@ async def cmd_compare(
             cancel=job.cancel,
         )
         bot = _bot(progress)
-        head, table = text.compare_caption(report), text.compare_table(report.results)
+        head, table = reports.compare_caption(report), reports.compare_table(report.results)
         chart = BufferedInputFile(report.chart, filename="compare.png")
         both = f"{head}\n{table}"
         if utf16_len(both) <= CAPTION_LIMIT:
@@ -222,7 +225,8 @@ async def _start(
         raise
     render = functools.partial(text.progress, head)
     progress = ProgressMessage(sent, render, cancel, every=backtests.edit_every)
-    backtests.launch(job, _run(job, head, progress, auditor, functools.partial(work, spec)))
+    run = _run(job, head, progress, auditor, backtests, functools.partial(work, spec))
+    backtests.launch(job, run)
     return f"started {job.id}"
 
 
@@ -231,6 +235,7 @@ async def _run(
     head: str,
     progress: ProgressMessage,
     auditor: Auditor,
+    backtests: BacktestJobs,
     work: Callable[[Job, ProgressMessage], Awaitable[str]],
 ) -> None:
     """Run ``work`` until it ends or ``job.cancel`` is set; show and audit how it ended."""
@@ -244,10 +249,14 @@ async def _run(
             await progress.finish(text.failed(head, text.reason(exc)))
             outcome = f"failed: {exc.code}"
         await auditor.record(job.owner, job.chat_id, f"/{job.kind}", outcome, job.id)
-    except asyncio.CancelledError:
-        raise  # the bot is shutting down
-    except Exception:
+    except asyncio.CancelledError:  # the bot is stopping: say so if Telegram still listens
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(progress.finish(text.cancelled(head)), STOP_EDIT_S)
+        raise
+    except Exception as exc:
         log.exception("%s job %s failed", job.kind, job.id)
+        if isinstance(exc, BrokenExecutor):  # a worker process died: start afresh next time
+            backtests.drop_pool()
         with contextlib.suppress(TelegramAPIError):
             await progress.finish(text.crashed(head))
         with contextlib.suppress(Exception):

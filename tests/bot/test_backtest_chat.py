@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiogram.types import InlineKeyboardMarkup, Message
 
-from bot import audit_render, backtest_render, news_render
+from bot import audit_render, backtest_render, backtest_reports, news_render
 from bot.backtest_jobs import BacktestJobs, ProgressMessage
 from bot.i18n import build_i18n, localized
 from engine.backtest.jobs import Progress
@@ -179,7 +179,7 @@ def metrics(**changes: Any) -> Metrics:
 
 def test_metric_lines_and_progress_bar() -> None:
     with localized(I18N, "en"):
-        lines = backtest_render.metric_lines(metrics(), "USD")
+        lines = backtest_reports.metric_lines(metrics(), "USD")
         bar = backtest_render.progress("Backtest XAUUSD 90d", Progress("grid", 5, 10))
     assert [parse_html(line)[0] for line in lines] == [
         "Net profit: +250.50 USD (+2.50%)",  # 2.505 rounds half to even in binary: 2.50
@@ -190,7 +190,7 @@ def test_metric_lines_and_progress_bar() -> None:
     ]
     assert bar == "⏳ <b>Backtest XAUUSD 90d</b>\ntesting parameter sets ▰▰▰▰▰▱▱▱▱▱ 5/10"
     with localized(I18N, "ru"):
-        assert backtest_render.metric_lines(metrics(profit_factor=float("inf")), "USD")[1] == (
+        assert backtest_reports.metric_lines(metrics(profit_factor=float("inf")), "USD")[1] == (
             "Сделок: 4, прибыльных 75.0%, профит-фактор ∞"
         )
 
