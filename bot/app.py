@@ -4,7 +4,9 @@ the polling run with the engine inside.
 ``build_dispatcher`` wires the policy middlewares (access, locale, throttle, audit, role) and
 every feature router once; routers are module-level, so one process builds one dispatcher.
 Everything a handler needs arrives as workflow data (``workflow_data``): the service, access
-control, auditor, confirmations, chat preferences, throttle, i18n, clock and display zone.
+control, the audit log (redacted on write) and its auditor, the chat's backtest jobs (their
+process pool starts on first use and stops with the ``backtest`` router's shutdown hook),
+confirmations, chat preferences, throttle, i18n, clock and display zone.
 ``run_bot`` long-polls with graceful shutdown: the startup hook starts the engine and sets the
 command menus; the shutdown hook (also reached on Ctrl+C without signal handlers, on Windows)
 waits for a running cycle to finish and stops the engine, then flushes the notification outbox
