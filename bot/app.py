@@ -208,6 +208,7 @@ async def run_bot(core: Core, *, max_bars: int | None = None) -> None:
     """
     i18n = build_i18n(core.settings.app.default_lang)
     notifications = Notifications.build(core, i18n)
+    await notifications.catch_up()  # closes the engine's start recorded before we subscribed
     engine = EngineRunner(core, max_bars=max_bars)
     data = workflow_data(core, i18n=i18n, engine=engine, notifications=notifications)
     await data["access"].bootstrap(core.clock.now())

@@ -173,6 +173,7 @@ async def run_console(
         CONSOLE_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     )
     notifications = Notifications.build(core, i18n, targets=(user_id,))
+    await notifications.catch_up()
     data = workflow_data(core, i18n=i18n, engine=engine, notifications=notifications)
     admins = t.admin_ids or (LOCAL_ADMIN,)
     # The console is a private chat of the person at the keyboard, whatever the allow-list.

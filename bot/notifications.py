@@ -2,9 +2,14 @@
 engine's event bus, the outbox worker that delivers, the daily summary and calendar reminders.
 
 ``Notifications.build`` subscribes at once, so events are stored in the outbox from then on
-even before a bot exists. ``start(bot)`` runs delivery and the two schedules as tasks (the
-dispatcher's startup hook calls it); ``stop()`` ends them and flushes what is due within a
-bounded wait (the shutdown hook calls it after the engine stopped, so no new event arrives).
+even before a bot exists. The engine starts before that and may already have recorded
+positions closed while the process was down (a stop loss hit overnight): ``catch_up()``
+announces the trades closed since the notifications last ran (at most ``CATCH_UP_MAX``, from
+the last ``CATCH_UP_SPAN``; nothing on the very first run, so an old history is not replayed
+into the chat; dedup keys make a trade announced live never come twice). ``start(bot)`` runs
+delivery and the two schedules as tasks (the dispatcher's startup hook calls it); ``stop()``
+ends them and flushes what is due within a bounded wait (the shutdown hook calls it after the
+engine stopped, so no new event arrives).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
@@ -27,7 +32,8 @@ from bot.reminders import NewsReminders, currencies_of
 from bot.trade_charts import TradeCharts
 from engine.calendar import CachedCalendar
 from engine.clock import SystemClock
-from engine.models import Importance
+from engine.events import PositionClosed
+from engine.models import ClosedTrade, Importance
 from engine.ports import Clock
 from storage.repos.chats import SqliteChatPrefsRepo
 
@@ -37,6 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("chattrader.notify")
 
 FLUSH_TIMEOUT_S = 5.0
+SEEN_KEY = "notify.seen_until"  # StateRepo: when the notifications last ran (engine clock)
+CATCH_UP_MAX = 20
+CATCH_UP_SPAN = timedelta(days=7)
 
 
 @dataclass
@@ -99,6 +108,22 @@ class Notifications:
             )
         return made
 
+    async def catch_up(self) -> int:
+        """Announce trades closed since the notifications last ran; returns messages stored."""
+        state = self.core.storage.state
+        now = self.core.clock.now()
+        seen = await state.get(SEEN_KEY)
+        stored = 0
+        if isinstance(seen, str):
+            since = max(datetime.fromisoformat(seen), now - CATCH_UP_SPAN)
+            trades = await self.core.storage.trades.between(since, now + timedelta(milliseconds=1))
+            for trade in sorted(trades, key=lambda t: t.closed_at)[-CATCH_UP_MAX:]:
+                stored += await self.notifier.on_event(closed_event(trade))
+        await state.set(SEEN_KEY, now.isoformat())
+        if stored:
+            log.info("%d notification(s) about trades closed while notifications were off", stored)
+        return stored
+
     def start(self, bot: Bot) -> None:
         """Deliver through ``bot`` and run the schedules, as tasks of the running loop."""
         self.worker = OutboxWorker(
@@ -121,8 +146,26 @@ class Notifications:
                 await task
         self.tasks.clear()
         self.notifier.wake = None
+        await self.core.storage.state.set(SEEN_KEY, self.core.clock.now().isoformat())
         if self.worker is None:
             return Pass()
         flushed = await self.worker.flush(flush_timeout)
         log.info("outbox flushed: %d sent, %d dead", flushed.sent, flushed.dead)
         return flushed
+
+
+def closed_event(trade: ClosedTrade) -> PositionClosed:
+    """The ``PositionClosed`` the trader published (or would have) for a recorded trade."""
+    return PositionClosed(
+        at=trade.closed_at,
+        ticket=trade.position_id,
+        symbol=trade.symbol,
+        side=trade.side,
+        volume=trade.volume,
+        price_open=trade.price_open,
+        price_close=trade.price_close,
+        profit=trade.net,
+        reason=trade.reason,
+        client_id=trade.client_id,
+        r_multiple=trade.r_multiple,
+    )
