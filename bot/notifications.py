@@ -57,7 +57,8 @@ class Notifications:
     worker: OutboxWorker | None = None
     delivery_clock: Clock = field(default_factory=SystemClock)
     idle: float = 1.0  # seconds between delivery passes when nothing wakes the worker
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    delivery: asyncio.Task[None] | None = None  # the outbox worker's loop
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)  # summary and reminders
 
     @classmethod
     def build(
@@ -130,27 +131,38 @@ class Notifications:
             bot, self.core.storage.outbox, self.delivery_clock, idle=self.idle
         )
         self.notifier.wake = self.worker.wake
-        self.tasks.append(asyncio.create_task(self.worker.run(), name="outbox"))
+        self.delivery = asyncio.create_task(self.worker.run(), name="outbox")
         if self.summary is not None:
             self.tasks.append(asyncio.create_task(self.summary.run(), name="daily-summary"))
         if self.reminders is not None:
             self.tasks.append(asyncio.create_task(self.reminders.run(), name="news-reminders"))
 
     async def stop(self, flush_timeout: float = FLUSH_TIMEOUT_S) -> Pass:
-        """End the tasks, then deliver what is due for at most ``flush_timeout`` seconds."""
+        """End the schedules, let delivery finish its pass, then deliver what is due; all
+        within about ``flush_timeout`` seconds. Remembers when notifications stopped."""
         with contextlib.suppress(ValueError):  # stopped twice
             self.notifier.unsubscribe(self.core.bus)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + flush_timeout
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        flushed = Pass()
+        if self.worker is not None:
+            if self.delivery is not None:
+                self.worker.finish()
+                await asyncio.wait({self.delivery}, timeout=flush_timeout)
+                if not self.delivery.done():  # a send hanging past the deadline
+                    self.delivery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.delivery
+                self.delivery = None
+            flushed = await self.worker.flush(max(deadline - loop.time(), 0.0))
+            log.info("outbox flushed: %d sent, %d dead", flushed.sent, flushed.dead)
         self.tasks.clear()
         self.notifier.wake = None
         await self.core.storage.state.set(SEEN_KEY, self.core.clock.now().isoformat())
-        if self.worker is None:
-            return Pass()
-        flushed = await self.worker.flush(flush_timeout)
-        log.info("outbox flushed: %d sent, %d dead", flushed.sent, flushed.dead)
         return flushed
 
 

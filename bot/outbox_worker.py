@@ -108,6 +108,7 @@ class OutboxWorker:
         self.paused_until: datetime | None = None  # after a 429: nothing is sent before this
         self._sleep = sleep
         self._wake = asyncio.Event()
+        self._finishing = False
 
     def wake(self) -> None:
         """Deliver now rather than at the next idle tick (the notifier calls it)."""
@@ -219,16 +220,24 @@ class OutboxWorker:
         for part in split_html(message.text):
             await self.bot.send_message(message.chat_id, part)
 
+    def finish(self) -> None:
+        """Ask ``run`` to return after the pass in progress (a send is never cut in half:
+        a request aborted mid-way may have reached Telegram and would then be sent twice)."""
+        self._finishing = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Deliver until cancelled: after each pass wait for ``wake``, ``idle`` seconds, or
-        the end of a flood-limit pause, whichever comes first."""
-        while True:
+        """Deliver until cancelled or ``finish``: after each pass wait for ``wake``, ``idle``
+        seconds, or the end of a flood-limit pause, whichever comes first."""
+        while not self._finishing:
             self._wake.clear()  # a wake during the pass below makes another pass at once
             try:
                 done = await self.deliver_due()
             except Exception:  # the database hiccupped: try again on the next tick
                 log.exception("outbox delivery pass failed")
                 done = Pass()
+            if self._finishing:
+                return
             if done.sent + done.dead + done.retried >= self.batch:
                 continue  # a full batch: more may be due
             await self._wait()

@@ -367,3 +367,31 @@ async def test_the_loop_delivers_on_wake_without_waiting_for_the_idle_tick(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_finish_lets_the_send_in_progress_complete(
+    telegram: FakeTelegram,
+    bot: Bot,
+    storage: Storage,
+    clock: SimClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message_id = await put(storage, ALICE, "in flight")
+    worker = OutboxWorker(bot, storage.outbox, clock, idle=3600.0)
+    sending, release = asyncio.Event(), asyncio.Event()
+    send = worker._send
+
+    async def slow(message: OutboxMessage) -> None:
+        sending.set()
+        await release.wait()
+        await send(message)
+
+    monkeypatch.setattr(worker, "_send", slow)
+    task = asyncio.create_task(worker.run())
+    await sending.wait()
+    worker.finish()  # shutdown arrives while the request is on its way
+    release.set()
+    await asyncio.wait_for(task, 5)  # run returned after recording the send
+    assert telegram.sent_texts(ALICE) == ["in flight"]
+    assert (await row(storage, message_id))[0::2] == (0, 0)
+    assert await storage.outbox.backlog() == 0
