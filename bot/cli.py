@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Awaitable, Callable
 
 from engine import __version__
@@ -91,17 +92,23 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     )
 
 
-async def dispatch(args: argparse.Namespace) -> int:
-    from bot import cli_backtest, cli_ops, commands, diag
+# Command -> "module:coroutine", imported on use: `chattrader backtest` should not pay for
+# the storage, bot and ops modules it never touches.
+COMMANDS: dict[str, str] = {
+    "run": "bot.commands:run",
+    "console": "bot.commands:run",
+    "data": "bot.commands:data",
+    "db": "bot.cli_ops:db",
+    "audit": "bot.cli_ops:audit",
+    "trades": "bot.cli_ops:trades",
+    "diag": "bot.diag:diag",
+    "backtest": "bot.cli_backtest:backtest_command",
+    "optimize": "bot.cli_backtest:optimize_command",
+    "compare": "bot.cli_backtest:compare_command",
+}
 
-    table: dict[str, Command] = {
-        **cli_ops.COMMANDS,
-        "run": commands.run,
-        "console": commands.run,
-        "data": commands.data,
-        "diag": diag.diag,
-        "backtest": cli_backtest.backtest_command,
-        "optimize": cli_backtest.optimize_command,
-        "compare": cli_backtest.compare_command,
-    }
-    return await table[args.command](args)
+
+async def dispatch(args: argparse.Namespace) -> int:
+    module, name = COMMANDS[args.command].split(":")
+    command: Command = getattr(importlib.import_module(module), name)
+    return await command(args)

@@ -143,3 +143,17 @@ def test_run_with_mt5_without_the_package_says_how_to_install(
     monkeypatch.setenv("BROKER", "mt5")
     assert main(["run", "--max-bars", "1"]) == 2
     assert 'pip install -e ".[mt5]"' in capsys.readouterr().err
+
+
+def test_every_subcommand_resolves_to_a_coroutine() -> None:
+    import argparse
+    import importlib
+    import inspect
+
+    from bot.cli import COMMANDS, build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(COMMANDS)
+    for target in COMMANDS.values():
+        module, name = target.split(":")
+        assert inspect.iscoroutinefunction(getattr(importlib.import_module(module), name))
