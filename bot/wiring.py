@@ -34,9 +34,10 @@ from engine.data.synthetic import SyntheticSpec, generate_bars
 from engine.errors import ConfigError, DataUnavailable
 from engine.events import EventBus
 from engine.journal import Journal
-from engine.models import Bar, Importance, Tick, Timeframe
+from engine.models import Bar, Tick, Timeframe
 from engine.ports import BarFeed, Broker, Calendar, Clock
-from engine.risk import NewsPolicy, RiskGovernor, RiskLimits, RiskStateStore, Session
+from engine.risk import RiskGovernor, RiskStateStore
+from engine.risk.from_settings import limits_from_settings as risk_limits
 from engine.service import TradingService
 from engine.strategies import get_strategy
 from engine.symbols import DEFAULT_SPECS
@@ -46,33 +47,6 @@ from storage import Storage, open_storage
 log = logging.getLogger("chattrader.wiring")
 
 FEED_SEED = 20261129  # fixes the synthetic paper market so a restart replays the same warm-up
-
-
-def risk_limits(settings: Settings) -> RiskLimits:
-    """``RiskLimits`` from the RISK_* and SESSIONS settings (fractions stay fractions)."""
-    r, c = settings.risk, settings.calendar
-    return RiskLimits(
-        risk_pct=r.risk_pct,
-        allow_min_lot=r.allow_min_lot,
-        max_trades_per_day=r.max_trades_per_day,
-        cooldown=timedelta(minutes=r.cooldown_minutes),
-        cooldown_after_loss=timedelta(minutes=r.cooldown_after_loss_minutes),
-        max_open_positions=r.max_open_positions,
-        max_daily_loss_pct=r.max_daily_loss_pct,
-        max_weekly_loss_pct=r.max_weekly_loss_pct,
-        max_spread_points=r.max_spread_points,
-        min_free_margin_pct=r.min_free_margin_pct or None,
-        sessions=tuple(Session(s.value) for s in settings.trading.sessions),
-        max_drawdown_pct=r.max_drawdown_pct,
-        max_consecutive_losses=r.max_consecutive_losses,
-        loss_pause=timedelta(minutes=r.loss_pause_minutes),
-        breakeven_at_r=r.breakeven_at_r,
-        trailing_atr_mult=r.trailing_atr_mult,
-        news_before=timedelta(minutes=c.news_before_minutes),
-        news_after=timedelta(minutes=c.news_after_minutes),
-        news_min_importance=Importance(c.news_min_importance),
-        news_policy=NewsPolicy(c.news_policy),
-    )
 
 
 class TickPump:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from engine.backtest.config import HISTORICAL_GATES, BacktestConfig, Costs
@@ -26,9 +25,10 @@ from engine.backtest.request import BacktestRequest, CompareRequest, RunOptions
 from engine.backtest.runner import BacktestResult, check_lots
 from engine.backtest.work import BacktestJob, BacktestOutcome, run_backtest_job
 from engine.config import Settings
-from engine.models import Importance, SymbolSpec, Timeframe
+from engine.models import SymbolSpec, Timeframe
 from engine.ports import MarketData
-from engine.risk import NewsPolicy, RiskLimits, Session
+from engine.risk import RiskLimits
+from engine.risk.from_settings import limits_from_settings
 from engine.symbols import default_spec
 
 
@@ -51,7 +51,7 @@ class BacktestDefaults:
     ) -> BacktestDefaults:
         """The paper account's numbers; PAPER_COMMISSION_PER_LOT is a round turn, so each
         side pays half, as the paper broker is wired. ``limits`` default to
-        ``limits_from_settings`` (the composition root's mapping; a test keeps them equal)."""
+        ``limits_from_settings`` (the same mapping live trading uses)."""
         p = settings.paper
         limits = limits if limits is not None else limits_from_settings(settings)
         return cls(
@@ -88,36 +88,6 @@ class BacktestDefaults:
             gates=HISTORICAL_GATES if gates else (),
             zone=self.zone,
         )
-
-
-def limits_from_settings(settings: Settings) -> RiskLimits:
-    """``RiskLimits`` from the RISK_* and SESSIONS settings, as ``bot.wiring.risk_limits``
-    builds them for live trading (kept here so a backtest needs no composition root; a test
-    keeps the two equal). The news window is carried along although no news gate runs on
-    history."""
-    r, c = settings.risk, settings.calendar
-    return RiskLimits(
-        risk_pct=r.risk_pct,
-        allow_min_lot=r.allow_min_lot,
-        max_trades_per_day=r.max_trades_per_day,
-        cooldown=timedelta(minutes=r.cooldown_minutes),
-        cooldown_after_loss=timedelta(minutes=r.cooldown_after_loss_minutes),
-        max_open_positions=r.max_open_positions,
-        max_daily_loss_pct=r.max_daily_loss_pct,
-        max_weekly_loss_pct=r.max_weekly_loss_pct,
-        max_spread_points=r.max_spread_points,
-        min_free_margin_pct=r.min_free_margin_pct or None,
-        sessions=tuple(Session(s.value) for s in settings.trading.sessions),
-        max_drawdown_pct=r.max_drawdown_pct,
-        max_consecutive_losses=r.max_consecutive_losses,
-        loss_pause=timedelta(minutes=r.loss_pause_minutes),
-        breakeven_at_r=r.breakeven_at_r,
-        trailing_atr_mult=r.trailing_atr_mult,
-        news_before=timedelta(minutes=c.news_before_minutes),
-        news_after=timedelta(minutes=c.news_after_minutes),
-        news_min_importance=Importance(c.news_min_importance),
-        news_policy=NewsPolicy(c.news_policy),
-    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
