@@ -8,7 +8,7 @@ verdict is kept, in order, so /status and /risk can show why a signal did or did
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -49,7 +49,6 @@ class Decision:
     sl: float | None = None
     tp: float | None = None
     risk_money: float | None = None
-    detail: dict[str, str] = field(default_factory=dict)
 
     @property
     def blocked_by(self) -> Verdict | None:

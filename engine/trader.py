@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from engine.decide import Action, Decision, Signal, decide
-from engine.errors import BrokerUnavailable
+from engine.errors import BrokerUnavailable, DataUnavailable
 from engine.events import (
     CycleFailed,
     EventBus,
@@ -279,9 +279,7 @@ class Trader:
         spec = await self.broker.symbol(symbol)
         try:
             tick = await self.broker.tick(symbol)
-        except BrokerUnavailable:
-            raise
-        except Exception:
+        except DataUnavailable:  # no quote yet: the market-closed gate says so
             tick = None
         account = await self.broker.account()
         positions = await self.broker.positions()
