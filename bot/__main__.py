@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -34,5 +36,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def entry() -> None:
+    """The console script: ``main``, then the usual exit work (non-daemon threads joined,
+    every ``atexit`` handler run, logs and standard streams flushed) but not the interpreter's
+    module teardown, which costs half a second once pandas and matplotlib are loaded."""
+    code = 1  # what Python answers when main raises
+    # Registered before any command module is imported, so it runs after their handlers.
+    atexit.register(lambda: _exit_now(code))
+    code = main()
+    sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`), a closed stream
+            code = code or 1
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -10,13 +10,12 @@ a command line and a /backtest message mean the same thing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +24,8 @@ from engine.errors import BrokerUnavailable, ConfigError
 if TYPE_CHECKING:  # the engine's backtest modules load pandas: only when a command runs
     from engine.backtest.jobs import Progress
     from engine.backtest.optimize_run import OptimizationReport
-    from engine.backtest.pool import BacktestPool
     from engine.backtest.service import BacktestDefaults, BacktestReport
+    from engine.backtest.warm_process import WarmProcess
     from engine.config import Settings
     from engine.ports import MarketData
 
@@ -177,31 +176,34 @@ async def backtest_command(args: argparse.Namespace) -> int:
         return await _backtest(args, helper, started)
     finally:
         if helper is not None:
-            helper.close(wait=False)  # its teardown overlaps ours
+            helper.close()
 
 
-def _chart_helper() -> BacktestPool | None:
-    """One worker process that imports matplotlib while this process loads the data and runs
-    the backtest, then draws the candle chart while this one draws the other two: on two
-    cores the command finishes about a second sooner. None when a process cannot be started
-    (the charts are then all drawn here)."""
-    from engine.backtest.pool import BacktestPool  # noqa: PLC0415 - light: no pandas yet
+CHART_MODULES = ("engine.backtest.work", "engine.backtest.charts", "engine.charts")
+
+
+def _chart_helper() -> WarmProcess | None:
+    """A helper process started before anything heavy is imported here: it loads matplotlib
+    and mplfinance on the other core while this process loads the data and runs the backtest,
+    then draws two charts while this one writes the other files and draws the third. None
+    when a process cannot be started (the charts are then drawn here)."""
+    from engine.backtest.warm_process import WarmProcess  # noqa: PLC0415 - light
 
     try:
-        helper = BacktestPool(1)
-        for module in ("engine.backtest.work", "engine.backtest.charts", "engine.charts"):
-            helper.executor.submit(importlib.import_module, module)
+        return WarmProcess(CHART_MODULES)
     except (OSError, RuntimeError) as exc:
         log.debug("no chart helper process: %s", exc)
         return None
-    return helper
 
 
-async def _backtest(args: argparse.Namespace, helper: BacktestPool | None, started: float) -> int:
-    from bot.commands import settings_from  # noqa: PLC0415
-    from engine.backtest import summary  # noqa: PLC0415
-    from engine.backtest.request import BacktestRequest  # noqa: PLC0415
-    from engine.backtest.service import run_backtest_async  # noqa: PLC0415
+async def _backtest(args: argparse.Namespace, helper: WarmProcess | None, started: float) -> int:
+    from engine.backtest.warm_process import imports_without_gc  # noqa: PLC0415
+
+    with imports_without_gc():
+        from bot.commands import settings_from  # noqa: PLC0415
+        from engine.backtest import summary  # noqa: PLC0415
+        from engine.backtest.request import BacktestRequest  # noqa: PLC0415
+        from engine.backtest.service import run_backtest_async  # noqa: PLC0415
 
     settings = settings_from(args)
     if not any(p.startswith("strategy=") for p in args.params) and args.strategy is None:
@@ -211,43 +213,59 @@ async def _backtest(args: argparse.Namespace, helper: BacktestPool | None, start
         report = await run_backtest_async(
             request, data, defaults=_defaults(settings), progress=_progress, charts=False
         )
-    charts = {} if args.no_charts else await _charts(report, helper)
+    there = None if args.no_charts else _helper_charts(report, helper)
+    await asyncio.sleep(0)  # the helper starts drawing now
     result = report.result
     info = result.info
     name = f"{info.symbol}_{info.timeframe}_{info.strategy}_{info.start:%Y%m%d}-{info.end:%Y%m%d}"
     out = _out_dir(settings, args, name)
-    written = summary.write_files(result, charts, out)
+    # The tables and data files, then our chart, while the helper draws its two.
+    written = summary.write_files(result, {}, out)
     print(summary.table(summary.run_rows(result)))
     print()
     print(summary.table(summary.metric_rows(result.metrics, info.currency)))
     for note in (*notes, *report.notes):
         print(f"note: {note}")
+    if not args.no_charts:
+        written += summary.write_charts(await _charts(report, there), out)
     print(f"\nwrote {len(written)} files to {out} in {time.perf_counter() - started:.2f} s")
     return 0
 
 
-async def _charts(report: BacktestReport, helper: BacktestPool | None) -> dict[str, bytes]:
-    """Equity and returns here, the candles in the helper process, at the same time."""
-    import asyncio  # noqa: PLC0415
+HELPER_CHARTS = ("trades", "returns")  # mplfinance (the candles) loads only in the helper
 
+
+def _helper_charts(
+    report: BacktestReport, helper: WarmProcess | None
+) -> asyncio.Task[dict[str, bytes]] | None:
     from engine.backtest.work import render_charts  # noqa: PLC0415
 
-    request, result, market = report.request, report.result, report.market
-    args = (market, result, request.params)
-    # The helper's imports run longer (matplotlib and mplfinance): it draws only the candles.
-    names = ("trades",)
-    here = asyncio.create_task(asyncio.to_thread(render_charts, ("equity", "returns"), *args))
-    there: dict[str, bytes] | None = None
-    if helper is not None:
+    if helper is None:
+        return None
+    args = (report.market, report.result, report.request.params)
+    return asyncio.create_task(helper.call(render_charts, HELPER_CHARTS, *args))
+
+
+async def _charts(
+    report: BacktestReport, there: asyncio.Task[dict[str, bytes]] | None
+) -> dict[str, bytes]:
+    """The equity chart here and the other two in the helper, at the same time (about even
+    on two cores once matplotlib's import here is counted); all here without a helper."""
+    from engine.backtest.warm_process import HelperUnavailable  # noqa: PLC0415
+    from engine.backtest.work import CHART_NAMES, render_charts  # noqa: PLC0415
+
+    args = (report.market, report.result, report.request.params)
+    here = (
+        CHART_NAMES if there is None else tuple(n for n in CHART_NAMES if n not in HELPER_CHARTS)
+    )
+    done = await asyncio.to_thread(render_charts, here, *args)
+    if there is not None:
         try:
-            there = await helper.run(render_charts, names, *args)
-        except BrokenExecutor as exc:
+            done.update(await there)
+        except HelperUnavailable as exc:
             log.warning("chart helper process failed (%s); drawing here", exc)
-    done = dict(await here)
-    if there is None:  # one drawing thread at a time in this process
-        there = await asyncio.to_thread(render_charts, names, *args)
-    done.update(there)
-    return {name: done[name] for name in ("equity", "trades", "returns")}
+            done.update(await asyncio.to_thread(render_charts, HELPER_CHARTS, *args))
+    return {name: done[name] for name in CHART_NAMES}
 
 
 async def optimize_command(args: argparse.Namespace) -> int:

@@ -23,10 +23,10 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
-from engine.calendar.http_json import MASK, secret_forms
 from engine.config import GROUPS, Settings
 from engine.models import AuditEntry
 from engine.ports import AuditRepo
+from engine.redaction import MASK, secret_forms
 
 # Telegram bot tokens: the bot id, a colon, 35 URL-safe characters (BotFather's format).
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,25 @@ def test_engine_never_reads_the_wall_clock() -> None:
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert not offenders
+
+
+def test_a_cli_backtest_loads_no_http_client_no_plotting_and_no_bot_framework() -> None:
+    """Start-up time is part of the `chattrader backtest` budget: the modules that run the
+    backtest (in the CLI's own process) must not drag in httpx, matplotlib or aiogram."""
+    code = (
+        "import sys, bot.cli_backtest, engine.backtest.service, engine.backtest.summary;"
+        "print(sorted(m for m in ('httpx', 'matplotlib', 'aiogram') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_calendar_package_resolves_every_exported_name() -> None:
+    import engine.calendar as calendar  # noqa: PLC0415
+
+    for name in calendar.__all__:
+        assert getattr(calendar, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = calendar.NoSuchName

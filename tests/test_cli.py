@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,47 @@ def test_every_subcommand_resolves_to_a_coroutine() -> None:
     for target in COMMANDS.values():
         module, name = target.split(":")
         assert inspect.iscoroutinefunction(getattr(importlib.import_module(module), name))
+
+
+def _console(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script's code path (``entry``) in a fresh interpreter."""
+    code = "import sys; from bot.__main__ import entry; sys.argv[1:] = sys.argv[1:]; entry()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_console_script_flushes_everything_before_its_fast_exit(workdir: Path) -> None:
+    # stdout is a pipe here (block-buffered): a lost flush would cut the table short.
+    done = _console("backtest", "XAUUSD", "30d", "--out", str(workdir / "out"), cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Symbol")
+    assert "Net profit" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1].startswith("wrote 6 files to")
+    assert sorted(p.name for p in (workdir / "out").glob("*.png")) == [
+        "equity.png",
+        "returns.png",
+        "trades.png",
+    ]
+
+
+def test_the_console_script_keeps_the_exit_code_of_a_failure(workdir: Path) -> None:
+    done = _console("backtest", "XAUUSD", "90x", cwd=workdir)
+    assert done.returncode == 2
+    assert done.stderr.startswith("chattrader: ")
+    assert done.stdout == ""
+
+
+def test_the_console_script_exits_1_when_a_command_crashes(workdir: Path) -> None:
+    code = (
+        "import sys, bot.__main__ as m\n"
+        "async def dispatch(args): raise RuntimeError('unexpected')\n"
+        "m.dispatch = dispatch\n"
+        "sys.argv[1:] = ['data', 'list']\n"
+        "m.entry()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "RuntimeError: unexpected" in done.stderr

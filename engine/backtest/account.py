@@ -25,7 +25,7 @@ from engine.backtest.config import BacktestConfig
 from engine.backtest.lots import LotRule
 from engine.backtest.market import MarketArrays, ns_time
 from engine.backtest.money import cents
-from engine.calendar import UnconfiguredCalendar
+from engine.calendar.unconfigured import UnconfiguredCalendar
 from engine.models import Account, Side, SymbolSpec, Tick
 from engine.risk import RiskContext, RiskState, record_close, record_entry
 

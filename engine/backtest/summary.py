@@ -148,6 +148,12 @@ def write_files(result: BacktestResult, charts: Mapping[str, bytes], out: Path) 
     path = out / "equity.csv"
     result.equity.to_csv(path, date_format="%Y-%m-%dT%H:%M:%SZ")
     written.append(path)
+    return written + write_charts(charts, out)
+
+
+def write_charts(charts: Mapping[str, bytes], out: Path) -> list[Path]:
+    """One ``NAME.png`` per chart into ``out`` (which exists)."""
+    written = []
     for name, png in charts.items():
         path = out / f"{name}.png"
         path.write_bytes(png)

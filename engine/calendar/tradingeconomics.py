@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from engine.calendar.countries import currency_of
-from engine.calendar.http_json import HttpOptions, SourceError, get_json, protect_logs
+from engine.calendar.http_json import HttpOptions, SourceError, get_json
 from engine.models import EconomicEvent, Importance
+from engine.redaction import protect_logs
 
 TE_BASE_URL = "https://api.tradingeconomics.com"
 GUEST_KEY = "guest:guest"

@@ -135,21 +135,21 @@ async def test_charts_are_drawn_here_when_the_helper_process_dies(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
     import bot.cli_backtest
+    from engine.backtest.warm_process import WarmProcess
 
-    class Dead:
-        closed = False
+    helpers: list[WarmProcess] = []
 
-        async def run(self, *args: object, **kwargs: object) -> object:
-            raise BrokenProcessPool("worker killed")
+    def killed_helper() -> WarmProcess:
+        helper = WarmProcess()
+        helper._process.kill()  # as the OOM killer would, before the charts are asked for
+        helper._process.join()
+        helpers.append(helper)
+        return helper
 
-        def close(self, *, wait: bool = True) -> None:
-            Dead.closed = True
-
-    monkeypatch.setattr(bot.cli_backtest, "_chart_helper", Dead)
+    monkeypatch.setattr(bot.cli_backtest, "_chart_helper", killed_helper)
     out = tmp_path / "out"
     assert await cli("backtest", "XAUUSD", "30d", "--out", str(out)) == 0
     assert sorted(p.name for p in out.glob("*.png")) == ["equity.png", "returns.png", "trades.png"]
-    assert Dead.closed
+    assert all(png.read_bytes().startswith(b"\x89PNG") for png in out.glob("*.png"))
+    assert helpers[0]._conn.closed  # closed by the command
