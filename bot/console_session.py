@@ -36,6 +36,7 @@ from aiogram.methods import (
     GetMyCommands,
     SendChatAction,
     SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendPhoto,
     SetMyCommands,
@@ -43,7 +44,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardMarkup, InputFile
+from aiogram.types import InlineKeyboardMarkup, InputFile, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import _, localized
@@ -150,6 +151,8 @@ class ConsoleSession(BaseSession):
             return self._show(bot, {"text": plain(method.text)}, method.reply_markup)
         if isinstance(method, SendPhoto | SendDocument):
             return await self._send_file(bot, method)
+        if isinstance(method, SendMediaGroup):
+            return await self._send_album(bot, method)
         if isinstance(method, EditMessageText | EditMessageCaption | EditMessageReplyMarkup):
             return self._edit(method)
         raise Refused(f"{type(method).__name__} is not available in the console")
@@ -176,6 +179,41 @@ class ConsoleSession(BaseSession):
 
     async def _send_file(self, bot: Bot, method: SendPhoto | SendDocument) -> dict[str, Any]:
         item = method.photo if isinstance(method, SendPhoto) else method.document
+        photo = isinstance(method, SendPhoto)
+        fields, saved = await self._file_fields(bot, item, photo=photo)
+        caption = plain(method.caption) if isinstance(method.caption, str) else ""
+        if caption:
+            fields["caption"] = caption
+        message = self._show(bot, fields, method.reply_markup)
+        self._write(saved)
+        return message
+
+    async def _send_album(self, bot: Bot, method: SendMediaGroup) -> list[dict[str, Any]]:
+        """An album: the caption once (Telegram shows the first item's under the album),
+        then each file's saved path."""
+        for item in method.media:
+            if not isinstance(item, InputMediaPhoto | InputMediaDocument):
+                raise Refused(f"{type(item).__name__} albums are not available in the console")
+        group = f"album-{next(self._files)}"
+        messages, lines = [], []
+        for item in method.media:
+            photo = isinstance(item, InputMediaPhoto)
+            fields, saved = await self._file_fields(bot, item.media, photo=photo)
+            if isinstance(item.caption, str) and item.caption:
+                fields["caption"] = plain(item.caption)
+            messages.append(self._message(bot, {**fields, "media_group_id": group}, None))
+            lines.append(saved)
+        captions = [m["caption"] for m in messages if m.get("caption")]
+        self._write("")
+        self._write("\n".join(captions))
+        for line in lines:
+            self._write(line)
+        return messages
+
+    async def _file_fields(
+        self, bot: Bot, item: Any, *, photo: bool
+    ) -> tuple[dict[str, Any], str]:
+        """The message fields of one sent file and the line telling where it was saved."""
         data = b""
         name = "file"
         if isinstance(item, InputFile):
@@ -183,21 +221,17 @@ class ConsoleSession(BaseSession):
             async for chunk in item.read(bot):
                 data += chunk
         path = self._save(name, data)
-        caption = plain(method.caption) if isinstance(method.caption, str) else ""
         number = next(self._files)
         file_id = f"console-{number}"
-        fields: dict[str, Any] = {"caption": caption} if caption else {}
-        if isinstance(method, SendPhoto):
-            fields["photo"] = [
-                {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 900}
-            ]
-            saved = self._chrome(lambda: _("Photo saved: {path}").format(path=path))
-        else:
-            fields["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": name}
-            saved = self._chrome(lambda: _("File saved: {path}").format(path=path))
-        message = self._show(bot, fields, method.reply_markup)
-        self._write(f"  🖼 {saved}" if isinstance(method, SendPhoto) else f"  📎 {saved}")
-        return message
+        if photo:
+            size = {"width": 1280, "height": 900}
+            fields = {"photo": [{"file_id": file_id, "file_unique_id": file_id, **size}]}
+            return fields, "  🖼 " + self._chrome(
+                lambda: _("Photo saved: {path}").format(path=path)
+            )
+        fields = {"document": {"file_id": file_id, "file_unique_id": file_id, "file_name": name}}
+        saved = self._chrome(lambda: _("File saved: {path}").format(path=path))
+        return fields, f"  📎 {saved}"
 
     def _save(self, name: str, data: bytes) -> Path:
         self.files.mkdir(parents=True, exist_ok=True)

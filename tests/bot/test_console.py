@@ -5,6 +5,7 @@ and nothing ever reaches a network (the Bot's session is the console's)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -89,3 +90,43 @@ async def test_a_number_without_buttons_is_plain_text_and_the_local_admin_goes_a
         (LOCAL_ADMIN, "/trades", ""),
         (LOCAL_ADMIN, "message", "1"),
     ]
+
+
+async def test_a_backtest_in_the_console_saves_the_album_and_the_trades_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chat's /backtest sends an album (sendMediaGroup): the console saves every chart,
+    shows the caption once, and the trades button saves the CSV."""
+    core = await paper_core(settings_for(tmp_path, monkeypatch))
+    out = io.StringIO()
+
+    async def until(condition: str, count: int = 1) -> None:
+        for _ in range(1200):  # the job runs in the background: wait for what it prints
+            if out.getvalue().count(condition) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"never printed {condition!r}:\n{out.getvalue()}")
+
+    async def lines() -> AsyncIterator[str]:
+        yield "/backtest XAUUSD 30d\n"
+        await until("Photo saved", 3)
+        await until("Type a button's number")  # the finished message with the CSV button
+        yield "1\n"
+        await until("File saved")
+        yield "/quit\n"
+
+    try:
+        await run_console(core, lines(), out, engine=None, dispatcher=shared_dispatcher())
+    finally:
+        await core.close()
+    text = out.getvalue()
+    photos = sorted((tmp_path / "console").glob("*.png"))
+    assert [p.name.split("-", 1)[1] for p in photos] == ["equity.png", "trades.png", "returns.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in photos)
+    for photo in photos:
+        assert f"  🖼 Photo saved: {photo}\n" in text
+    assert text.count("Net profit") == 1  # the album's caption, once
+    [csv] = (tmp_path / "console").glob("*.csv")
+    header = csv.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("entry_time,")
+    assert f"  📎 File saved: {csv}\n" in text
