@@ -7,9 +7,10 @@ positions closed while the process was down (a stop loss hit overnight): ``catch
 announces the trades closed since the notifications last ran (at most ``CATCH_UP_MAX``, from
 the last ``CATCH_UP_SPAN``; nothing on the very first run, so an old history is not replayed
 into the chat; dedup keys make a trade announced live never come twice). ``start(bot)`` runs
-delivery and the two schedules as tasks (the dispatcher's startup hook calls it); ``stop()``
-ends them and flushes what is due within a bounded wait (the shutdown hook calls it after the
-engine stopped, so no new event arrives).
+delivery, the two schedules and the outbox housekeeping (messages delivered more than
+``OUTBOX_KEEP`` ago are deleted with their charts) as tasks (the dispatcher's startup hook
+calls it); ``stop()`` ends them and flushes what is due within a bounded wait (the shutdown
+hook calls it after the engine stopped, so no new event arrives).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ FLUSH_TIMEOUT_S = 5.0
 SEEN_KEY = "notify.seen_until"  # StateRepo: when the notifications last ran (engine clock)
 CATCH_UP_MAX = 20
 CATCH_UP_SPAN = timedelta(days=7)
+# Delivered messages are kept this long (for /diag and support), then deleted with their chart
+# PNGs. Longer than CATCH_UP_SPAN, so a dedup key is never forgotten while it may recur.
+OUTBOX_KEEP = timedelta(days=30)
+HOUSEKEEPING_EVERY_S = 6 * 3600.0
 
 
 @dataclass
@@ -136,6 +141,28 @@ class Notifications:
             self.tasks.append(asyncio.create_task(self.summary.run(), name="daily-summary"))
         if self.reminders is not None:
             self.tasks.append(asyncio.create_task(self.reminders.run(), name="news-reminders"))
+        self.tasks.append(asyncio.create_task(self._housekeeping(), name="outbox-housekeeping"))
+
+    async def housekeep(self) -> int:
+        """Delete outbox messages delivered (or dead) more than ``OUTBOX_KEEP`` ago."""
+        pruned = await self.core.storage.outbox.prune(self.delivery_clock.now() - OUTBOX_KEEP)
+        if pruned:
+            log.info(
+                "outbox: %d delivered or dead message(s) older than %s deleted",
+                pruned,
+                OUTBOX_KEEP,
+            )
+        return pruned
+
+    async def _housekeeping(self) -> None:
+        while True:
+            try:
+                await self.housekeep()
+            except Exception:  # a locked or failing database must not end notifications
+                log.exception(
+                    "outbox housekeeping failed; next try in %.0f s", HOUSEKEEPING_EVERY_S
+                )
+            await asyncio.sleep(HOUSEKEEPING_EVERY_S)
 
     async def stop(self, flush_timeout: float = FLUSH_TIMEOUT_S) -> Pass:
         """End the schedules, let delivery finish its pass, then deliver what is due; all

@@ -268,6 +268,12 @@ class OutboxRepo(Protocol):
 
     async def backlog(self) -> int: ...
 
+    async def prune(self, before: datetime) -> int:
+        """Delete messages delivered before ``before`` and dead ones enqueued before it (their
+        chart PNGs are most of the database's growth); returns how many. Waiting messages
+        are never touched."""
+        ...
+
 
 class BarRepo(Protocol):
     """Bars cache: imported CSVs, broker history, generated samples."""

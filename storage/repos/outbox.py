@@ -84,6 +84,16 @@ class SqliteOutboxRepo:
         )
         return 0 if row is None else int(row[0])
 
+    async def prune(self, before: datetime) -> int:
+        """Delete messages sent before ``before`` and dead ones created before it."""
+        cutoff = to_ms(before)
+        written = await self._db.execute(
+            "DELETE FROM outbox WHERE (sent_ms IS NOT NULL AND sent_ms < ?) "
+            "OR (dead = 1 AND created_ms < ?)",
+            (cutoff, cutoff),
+        )
+        return written.rowcount
+
     async def _update(self, message_id: int, assignments: str, params: tuple[object, ...]) -> None:
         written = await self._db.execute(
             f"UPDATE outbox SET {assignments} WHERE id = ?", (*params, message_id)

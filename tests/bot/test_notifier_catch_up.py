@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import build_i18n
-from bot.notifications import SEEN_KEY, Notifications
+from bot.notifications import OUTBOX_KEEP, SEEN_KEY, Notifications
 from bot.wiring import Core
-from engine.models import ClosedTrade, DealReason, Side
+from engine.clock import SimClock
+from engine.models import ClosedTrade, DealReason, OutboxMessage, Side
 from tests.bot.harness import ADMIN, advance, paper_core, settings_for
 
 STARTED = datetime(2019, 6, 4, 13, 15, tzinfo=UTC)  # the paper core's clock after one bar
@@ -62,5 +63,29 @@ async def test_trades_closed_while_down_are_announced_once(
             "🔻 <b>Closed buy 0.2 XAUUSD: -60.00 USD</b> · #701\n1318.00 → 1315.00 · stop loss hit"
         )
         assert stored[0].photo is not None and stored[0].photo.startswith(b"\x89PNG")
+    finally:
+        await core.close()
+
+
+async def test_housekeeping_deletes_delivered_messages_after_the_keep_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivery stamps wall-clock times; housekeeping ages messages on the same clock, even
+    while the engine replays old dates."""
+    core = await paper_core(settings_for(tmp_path, monkeypatch))
+    try:
+        made = Notifications.build(core, build_i18n())
+        wall = SimClock(datetime(2026, 11, 30, 12, tzinfo=UTC))
+        made.delivery_clock = wall
+        outbox = core.storage.outbox
+        old = await outbox.enqueue(OutboxMessage(chat_id=ADMIN, kind="fill", text="old"))
+        recent = await outbox.enqueue(OutboxMessage(chat_id=ADMIN, kind="fill", text="recent"))
+        waiting = await outbox.enqueue(OutboxMessage(chat_id=ADMIN, kind="fill", text="waiting"))
+        await outbox.mark_sent(old, wall.now() - OUTBOX_KEEP - timedelta(hours=1))  # type: ignore[arg-type]
+        await outbox.mark_sent(recent, wall.now() - OUTBOX_KEEP + timedelta(hours=1))  # type: ignore[arg-type]
+        assert await made.housekeep() == 1
+        rows = await core.storage.db.fetchall("SELECT id FROM outbox ORDER BY id")
+        assert [r[0] for r in rows] == [recent, waiting]
+        assert await outbox.backlog() == 1
     finally:
         await core.close()

@@ -117,3 +117,22 @@ async def test_marking_an_unknown_message_raises(storage: Storage, mark: str) ->
             await storage.outbox.mark_retry(404, T0, "x")
         else:
             await storage.outbox.mark_dead(404, "x")
+
+
+async def test_prune_deletes_only_old_delivered_and_dead_messages(storage: Storage) -> None:
+    day = timedelta(days=1)
+    old_sent = await storage.outbox.enqueue(message(text="old sent", photo=PNG, created_at=T0))
+    new_sent = await storage.outbox.enqueue(message(text="new sent", created_at=T0))
+    old_dead = await storage.outbox.enqueue(message(text="old dead", created_at=T0))
+    new_dead = await storage.outbox.enqueue(message(text="new dead", created_at=T0 + 40 * day))
+    waiting = await storage.outbox.enqueue(message(text="waiting", created_at=T0))  # ancient
+    await storage.outbox.mark_sent(old_sent, T0 + day)  # type: ignore[arg-type]
+    await storage.outbox.mark_sent(new_sent, T0 + 35 * day)  # type: ignore[arg-type]
+    await storage.outbox.mark_dead(old_dead, "Forbidden: bot was blocked")  # type: ignore[arg-type]
+    await storage.outbox.mark_dead(new_dead, "Forbidden: bot was blocked")  # type: ignore[arg-type]
+
+    assert await storage.outbox.prune(T0 + 30 * day) == 2
+    rows = await storage.db.fetchall("SELECT id FROM outbox ORDER BY id")
+    assert [r[0] for r in rows] == [new_sent, new_dead, waiting]
+    assert await storage.outbox.backlog() == 1  # the waiting message is still delivered
+    assert await storage.outbox.prune(T0 + 30 * day) == 0
