@@ -116,6 +116,14 @@ class Notifications:
 
     async def catch_up(self) -> int:
         """Announce trades closed since the notifications last ran; returns messages stored."""
+        # Charts this process is drawing get attached; what is still held was being drawn
+        # when the process last stopped: it goes out as text.
+        await self.notifier.drain()
+        released = await self.core.storage.outbox.release_held()
+        if released:
+            log.info(
+                "%d notification(s) held for a chart at the last stop: sent as text", released
+            )
         state = self.core.storage.state
         now = self.core.clock.now()
         seen = await state.get(SEEN_KEY)
@@ -175,6 +183,10 @@ class Notifications:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # Charts being drawn: attached before the last delivery pass (else sent as text later).
+        if not await self.notifier.drain(max(deadline - loop.time(), 0.0)):
+            log.warning("a notification chart was still being drawn at stop: sent as text later")
+            self.notifier.abandon()
         flushed = Pass()
         if self.worker is not None:
             if self.delivery is not None:

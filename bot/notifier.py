@@ -17,11 +17,14 @@ daily summary. Trailing-stop steps are not announced: they follow every bar in a
 Dedup keys name the fact (an order's client id, a ticket, a symbol and time), and the outbox
 stores a key once per chat, so an event published again (a restart reconciling a fill, a
 reminder or summary re-run) never reaches a chat twice. Publishing awaits this subscriber, so
-when ``EventBus.publish`` returns the messages are stored in SQLite.
+when ``EventBus.publish`` returns the messages are stored in SQLite; a fill's or a close's
+chart is drawn after that, in the background, while its message waits held in the outbox
+(a stop meanwhile sends the text alone at the next start).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -137,6 +140,7 @@ class Notifier:
         self.wake: Callable[[], None] | None = None  # the outbox worker's, once it runs
         self._currency = ""
         self._digits: dict[str, int] = {}
+        self._drawing: set[asyncio.Task[None]] = set()  # charts being drawn for held messages
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(self.on_event)
@@ -157,7 +161,7 @@ class Notifier:
         match event:
             case OrderFilled():
                 charts = self.charts
-                chart = (lambda: charts.opened(event)) if charts is not None else None
+                chart = charts.opened(event) if charts is not None else None
                 return Note(
                     NotifyKind.FILLS,
                     f"fill:{event.client_id}",
@@ -167,7 +171,7 @@ class Notifier:
                 )
             case PositionClosed():
                 charts = self.charts
-                chart = (lambda: charts.closed(event)) if charts is not None else None
+                chart = charts.closed(event) if charts is not None else None
                 return Note(
                     NotifyKind.CLOSES,
                     f"close:{event.ticket}",
@@ -238,7 +242,9 @@ class Notifier:
 
     async def send(self, note: Note) -> int:
         """Enqueue ``note`` for every target chat that wants its kind; returns messages stored
-        (a key a chat already has is not stored again)."""
+        (a key a chat already has is not stored again). A note with a chart is stored held
+        and its chart drawn in the background (``drain`` waits for those): publishing an
+        event never waits for matplotlib, and the chat still reads events in order."""
         wanted: list[tuple[int, str]] = []
         for chat_id in self.targets:
             prefs = await self.chats.get(chat_id)
@@ -247,21 +253,55 @@ class Notifier:
         if not wanted:
             return 0
         context = await self._context(note.symbol)
-        photo = await note.chart() if note.chart is not None else None
+        held = note.chart is not None
         texts: dict[str, str] = {}
-        stored = 0
+        stored: list[int] = []
         for chat_id, locale in wanted:
             if locale not in texts:
                 with localized(self.i18n, locale):
                     texts[locale] = note.write(context)
             message = OutboxMessage(
-                chat_id, note.kind.value, texts[locale], photo=photo, dedup_key=note.key
+                chat_id, note.kind.value, texts[locale], dedup_key=note.key, held=held
             )
-            if await self.outbox.enqueue(message) is not None:
-                stored += 1
-        if stored and self.wake is not None:
+            message_id = await self.outbox.enqueue(message)
+            if message_id is not None:
+                stored.append(message_id)
+        if stored and note.chart is not None:
+            task = asyncio.create_task(self._attach(note.chart, stored), name="trade-chart")
+            self._drawing.add(task)
+            task.add_done_callback(self._drawing.discard)
+        elif stored and self.wake is not None:
             self.wake()
-        return stored
+        return len(stored)
+
+    async def _attach(self, chart: Chart, message_ids: list[int]) -> None:
+        """Draw the chart, attach it and lift the hold; on any failure the text goes alone."""
+        photo = None
+        try:
+            photo = await chart()
+        except Exception:
+            log.exception("a notification chart failed; the message goes without it")
+        try:
+            await self.outbox.attach(message_ids, photo)
+        except Exception:  # the database is failing: release_held() frees them at start-up
+            log.exception("could not attach a chart to outbox messages %s", message_ids)
+            return
+        if self.wake is not None:
+            self.wake()
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every chart being drawn is attached; False when ``timeout`` passed."""
+        pending = set(self._drawing)
+        if not pending:
+            return True
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        return not late
+
+    def abandon(self) -> None:
+        """Stop drawing (at shutdown, past the flush deadline): those messages stay held and
+        go out as text after the next start (``release_held``)."""
+        for task in self._drawing:
+            task.cancel()
 
     def _locale(self, chosen: str | None) -> str:
         if chosen is not None and chosen in self.i18n.available_locales:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import pandas as pd
+
 from engine.charting import CHART_BARS
 from engine.charts import MIN_BARS, TradeLevels, TradeMarker, render_market_chart_async
 from engine.events import OrderFilled, PositionClosed
@@ -22,11 +24,13 @@ from engine.trader import Trader
 log = logging.getLogger("chattrader.notify")
 
 Render = Callable[..., Awaitable[bytes]]
+Chart = Callable[[], Awaitable[bytes | None]]
 LOOKUP = 50  # recent round trips searched for the one a PositionClosed reports
 
 
 class TradeCharts:
-    """PNG bytes for ``OrderFilled`` and ``PositionClosed``, or None when no chart can be drawn."""
+    """Charts for ``OrderFilled`` and ``PositionClosed``: each call returns a coroutine
+    function that draws PNG bytes (or None when no chart can be drawn)."""
 
     def __init__(
         self,
@@ -41,21 +45,35 @@ class TradeCharts:
         self._render = render
         self._bars = bars
 
-    async def opened(self, e: OrderFilled) -> bytes | None:
+    def opened(self, e: OrderFilled) -> Chart:
+        """How to draw the chart of an opened position; the bars are taken now, so drawing
+        later shows what the strategy saw when it traded."""
+        frame = self._trader.bars(e.symbol)
         levels = TradeLevels(e.price, e.sl, e.tp, e.side)
         marker = TradeMarker(e.at, e.price, e.side, f"#{e.ticket}")
-        return await self._draw(e.symbol, levels, (marker,))
 
-    async def closed(self, e: PositionClosed) -> bytes | None:
-        trade = await self._trade(e.ticket)
-        sl = trade.sl if trade is not None else None
-        tp = trade.tp if trade is not None else None
-        levels = TradeLevels(e.price_open, sl, tp, e.side)
-        exit_side = Side.SELL if e.side is Side.BUY else Side.BUY
-        markers = [TradeMarker(e.at, e.price_close, exit_side, f"#{e.ticket}")]
-        if trade is not None:
-            markers.insert(0, TradeMarker(trade.opened_at, e.price_open, e.side))
-        return await self._draw(e.symbol, levels, tuple(markers))
+        async def draw() -> bytes | None:
+            return await self._draw(e.symbol, frame, levels, (marker,))
+
+        return draw
+
+    def closed(self, e: PositionClosed) -> Chart:
+        """How to draw the chart of a closed position (bars taken now, the round trip's entry
+        and levels read when drawing)."""
+        frame = self._trader.bars(e.symbol)
+
+        async def draw() -> bytes | None:
+            trade = await self._trade(e.ticket)
+            sl = trade.sl if trade is not None else None
+            tp = trade.tp if trade is not None else None
+            levels = TradeLevels(e.price_open, sl, tp, e.side)
+            exit_side = Side.SELL if e.side is Side.BUY else Side.BUY
+            markers = [TradeMarker(e.at, e.price_close, exit_side, f"#{e.ticket}")]
+            if trade is not None:
+                markers.insert(0, TradeMarker(trade.opened_at, e.price_open, e.side))
+            return await self._draw(e.symbol, frame, levels, tuple(markers))
+
+        return draw
 
     async def _trade(self, ticket: int) -> ClosedTrade | None:
         try:
@@ -66,9 +84,12 @@ class TradeCharts:
         return next((t for t in recent if t.position_id == ticket), None)
 
     async def _draw(
-        self, symbol: str, levels: TradeLevels, markers: tuple[TradeMarker, ...]
+        self,
+        symbol: str,
+        frame: pd.DataFrame | None,
+        levels: TradeLevels,
+        markers: tuple[TradeMarker, ...],
     ) -> bytes | None:
-        frame = self._trader.bars(symbol)
         if frame is None or len(frame) < MIN_BARS:
             return None
         try:

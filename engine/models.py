@@ -549,6 +549,7 @@ class OutboxMessage:
     sent_at: datetime | None = None
     dead: bool = False
     last_error: str = ""
+    held: bool = False  # stored, but not sent until its chart is attached (``attach``)
 
 
 @dataclass(frozen=True, slots=True)

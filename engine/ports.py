@@ -11,7 +11,7 @@ column ``spread`` (points). ``df.attrs`` may carry ``source`` (str), ``simulated
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -257,7 +257,16 @@ class OutboxRepo(Protocol):
         ...
 
     async def due(self, now: datetime, limit: int = 20) -> list[OutboxMessage]:
-        """Unsent, not dead, ``next_attempt_at`` <= now, oldest first."""
+        """Unsent, not dead, not held, ``next_attempt_at`` <= now, oldest first; nothing
+        created after a held message of the same chat."""
+        ...
+
+    async def attach(self, message_ids: Iterable[int], photo: bytes | None) -> int:
+        """Lift the hold of ``message_ids``, attaching ``photo`` when there is one."""
+        ...
+
+    async def release_held(self) -> int:
+        """Lift every hold (start-up after a stop while a chart was being drawn)."""
         ...
 
     async def mark_sent(self, message_id: int, at: datetime) -> None: ...

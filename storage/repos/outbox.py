@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from engine.models import OutboxMessage
@@ -11,7 +12,7 @@ from storage.db import Database, Row, StorageError
 
 _COLUMNS = (
     "id, chat_id, kind, text, photo, dedup_key, attempts, next_attempt_ms, created_ms, sent_ms, "
-    "dead, last_error"
+    "dead, last_error, held"
 )
 
 
@@ -34,7 +35,8 @@ class SqliteOutboxRepo:
         first_try = message.next_attempt_at or created
         written = await self._db.execute(
             "INSERT INTO outbox (chat_id, kind, text, photo, dedup_key, attempts, "
-            "next_attempt_ms, created_ms, dead, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "next_attempt_ms, created_ms, dead, last_error, held) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (chat_id, dedup_key) DO NOTHING",
             (
                 message.chat_id,
@@ -47,18 +49,44 @@ class SqliteOutboxRepo:
                 to_ms(created),
                 int(message.dead),
                 message.last_error,
+                int(message.held),
             ),
         )
         return written.lastrowid if written.rowcount == 1 else None
 
     async def due(self, now: datetime, limit: int = 20) -> list[OutboxMessage]:
-        """Unsent, not dead, ``next_attempt_at`` <= now, oldest first."""
+        """Unsent, not dead, not held, ``next_attempt_at`` <= now, oldest first; nothing
+        created after a held message of the same chat (it waits for that one's chart)."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM outbox WHERE sent_ms IS NULL AND dead = 0 "
-            "AND next_attempt_ms <= ? ORDER BY created_ms, id LIMIT ?",
+            f"SELECT {_COLUMNS} FROM outbox AS o WHERE sent_ms IS NULL AND dead = 0 "
+            "AND held = 0 AND next_attempt_ms <= ? AND NOT EXISTS ("
+            " SELECT 1 FROM outbox AS h WHERE h.held = 1 AND h.chat_id = o.chat_id"
+            " AND h.sent_ms IS NULL AND h.dead = 0"
+            " AND (h.created_ms < o.created_ms OR (h.created_ms = o.created_ms AND h.id < o.id))"
+            ") ORDER BY created_ms, id LIMIT ?",
             (to_ms(now), limit),
         )
         return [_message(r) for r in rows]
+
+    async def attach(self, message_ids: Iterable[int], photo: bytes | None) -> int:
+        """Lift the hold of ``message_ids``, attaching ``photo`` when there is one; returns
+        how many were still held."""
+        ids = list(message_ids)
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        written = await self._db.execute(
+            f"UPDATE outbox SET held = 0, photo = COALESCE(?, photo) "
+            f"WHERE held = 1 AND id IN ({marks})",
+            (photo, *ids),
+        )
+        return written.rowcount
+
+    async def release_held(self) -> int:
+        """Lift every hold (at start-up: a chart being drawn when the process stopped is
+        lost, its message goes out without it); returns how many."""
+        written = await self._db.execute("UPDATE outbox SET held = 0 WHERE held = 1")
+        return written.rowcount
 
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         await self._update(message_id, "sent_ms = ?", (to_ms(at),))
@@ -78,7 +106,7 @@ class SqliteOutboxRepo:
         )
 
     async def backlog(self) -> int:
-        """Messages still to deliver (unsent and not dead), due now or later."""
+        """Messages still to deliver (unsent and not dead), due now or later, held or not."""
         row = await self._db.fetchone(
             "SELECT COUNT(*) FROM outbox WHERE sent_ms IS NULL AND dead = 0"
         )
@@ -105,7 +133,7 @@ class SqliteOutboxRepo:
 
 def _message(row: Row) -> OutboxMessage:
     (id_, chat_id, kind, text, photo, dedup_key, attempts, next_attempt_ms, created_ms, sent_ms,
-     dead, last_error) = row  # fmt: skip
+     dead, last_error, held) = row  # fmt: skip
     return OutboxMessage(
         chat_id=chat_id,
         kind=kind,
@@ -119,4 +147,5 @@ def _message(row: Row) -> OutboxMessage:
         sent_at=opt_from_ms(sent_ms),
         dead=bool(dead),
         last_error=last_error,
+        held=bool(held),
     )

@@ -56,6 +56,8 @@ async def test_trades_closed_while_down_are_announced_once(
         # The core's clock restarted at the same replayed bar: the window is [13:15, 13:15].
         advance(core, 10 * 60)
         assert await made.catch_up() == 1
+        assert await closes(core) == []  # stored, held while its chart is drawn
+        assert await made.notifier.drain()
         assert await closes(core) == [(ADMIN, "close:701", True)]
         assert await made.catch_up() == 0  # nothing new since
         stored = await core.storage.outbox.due(datetime(2100, 1, 1, tzinfo=UTC), 100)

@@ -31,6 +31,7 @@ from engine.models import (
 )
 from engine.ports import CalendarBatch, CalendarFetch, PaperChange
 from storage import Storage
+from storage.columns import to_ms
 from storage.db import Database
 from storage.migrate import Migration, MigrationError, available, current_version, migrate
 from storage.repos.chats import ChatPrefs, SqliteChatPrefsRepo
@@ -98,7 +99,12 @@ async def check_v2(s: Storage) -> None:
 
 
 async def seed_v3(s: Storage) -> None:
-    assert await s.outbox.enqueue(MESSAGE) is not None
+    # The outbox as version 3 wrote it (no ``held`` column yet).
+    await s.db.execute(
+        "INSERT INTO outbox (chat_id, kind, text, photo, dedup_key, next_attempt_ms, created_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (-100, "fill", MESSAGE.text, MESSAGE.photo, "fill:1", to_ms(T0), to_ms(T0)),
+    )
     assert await s.bars.upsert("XAUUSD", Timeframe.H1, BARS, source="csv") == 2
     await s.equity.add(SNAPSHOT)
 
@@ -106,6 +112,7 @@ async def seed_v3(s: Storage) -> None:
 async def check_v3(s: Storage) -> None:
     [message] = await s.outbox.due(T0)
     assert (message.photo, message.dedup_key, message.created_at) == (MESSAGE.photo, "fill:1", T0)
+    assert not message.held
     pd.testing.assert_frame_equal(await s.bars.load("XAUUSD", Timeframe.H1), BARS)
     assert await s.equity.series(T0, T0 + timedelta(seconds=1)) == [SNAPSHOT]
 
@@ -144,12 +151,24 @@ async def check_v5(s: Storage) -> None:
     assert await SqliteChatPrefsRepo(s.db).get(-100) == ChatPrefs(-100, "ru", frozenset({"fill"}))
 
 
+async def seed_v6(s: Storage) -> None:
+    held = OutboxMessage(-200, "close", "closed", dedup_key="close:9", created_at=T0, held=True)
+    assert await s.outbox.enqueue(held) is not None
+
+
+async def check_v6(s: Storage) -> None:
+    assert [m.dedup_key for m in await s.outbox.due(T0) if m.chat_id == -200] == []
+    assert await s.outbox.release_held() == 1
+    assert [m.dedup_key for m in await s.outbox.due(T0) if m.chat_id == -200] == ["close:9"]
+
+
 SEEDS: dict[int, tuple[Callable[[Storage], Awaitable[None]], ...]] = {
     1: (seed_v1, check_v1),
     2: (seed_v2, check_v2),
     3: (seed_v3, check_v3),
     4: (seed_v4, check_v4),
     5: (seed_v5, check_v5),
+    6: (seed_v6, check_v6),
 }
 
 
@@ -179,7 +198,7 @@ async def test_migrate_from_empty_creates_every_table() -> None:
     db = await Database.open(":memory:")
     try:
         assert await current_version(db) == 0
-        assert await migrate(db) == [1, 2, 3, 4, 5]
+        assert await migrate(db) == [1, 2, 3, 4, 5, 6]
         assert await current_version(db) == LATEST
         tables = {
             r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -191,7 +210,7 @@ async def test_migrate_from_empty_creates_every_table() -> None:
             "confirmations", "chat_prefs",
         }  # fmt: skip
         names = [r[0] for r in await db.fetchall("SELECT name FROM schema_migrations")]
-        assert names == ["core", "paper", "outbox_bars_equity", "calendar", "bot"]
+        assert names == ["core", "paper", "outbox_bars_equity", "calendar", "bot", "outbox_held"]
     finally:
         await db.close()
 

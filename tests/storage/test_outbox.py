@@ -136,3 +136,42 @@ async def test_prune_deletes_only_old_delivered_and_dead_messages(storage: Stora
     assert [r[0] for r in rows] == [new_sent, new_dead, waiting]
     assert await storage.outbox.backlog() == 1  # the waiting message is still delivered
     assert await storage.outbox.prune(T0 + 30 * day) == 0
+
+
+async def test_a_held_message_waits_for_its_chart_and_holds_back_its_chat_only(
+    storage: Storage,
+) -> None:
+    fill = await storage.outbox.enqueue(message(text="filled", created_at=T0, held=True))
+    later = await storage.outbox.enqueue(message(text="breaker", created_at=T0 + SECOND))
+    other = await storage.outbox.enqueue(message(chat_id=-7, text="x", created_at=T0 + SECOND))
+    # The fill is not sent, and the same chat's later message waits behind it.
+    assert [m.id for m in await storage.outbox.due(T0 + 60 * SECOND)] == [other]
+    assert await storage.outbox.backlog() == 3
+
+    assert await storage.outbox.attach([fill], PNG) == 1  # type: ignore[list-item]
+    due = await storage.outbox.due(T0 + 60 * SECOND)
+    assert [(m.id, m.photo, m.held) for m in due] == [
+        (fill, PNG, False),
+        (later, None, False),
+        (other, None, False),
+    ]
+    assert await storage.outbox.attach([fill], b"again") == 0  # type: ignore[list-item]
+    [first] = await storage.outbox.due(T0 + 60 * SECOND, limit=1)
+    assert first.photo == PNG  # attaching is once
+
+
+async def test_a_chart_that_could_not_be_drawn_still_releases_the_text(storage: Storage) -> None:
+    held = await storage.outbox.enqueue(message(text="closed", photo=None, held=True))
+    assert await storage.outbox.attach([held], None) == 1  # type: ignore[list-item]
+    [due] = await storage.outbox.due(T0 + 60 * SECOND)
+    assert (due.text, due.photo) == ("closed", None)
+    assert await storage.outbox.attach([], PNG) == 0
+
+
+async def test_start_up_releases_what_a_stop_left_held(storage: Storage) -> None:
+    await storage.outbox.enqueue(message(text="a", created_at=T0, held=True))
+    await storage.outbox.enqueue(message(text="b", created_at=T0, held=True, chat_id=-2))
+    assert await storage.outbox.due(T0 + SECOND) == []
+    assert await storage.outbox.release_held() == 2
+    assert [m.text for m in await storage.outbox.due(T0 + SECOND)] == ["a", "b"]
+    assert await storage.outbox.release_held() == 0
