@@ -2,10 +2,14 @@
 
 A cycle: let the market hook price the bar (the paper broker judges SL/TP over it), record
 positions that closed, mark equity for the breaker, tighten stops, then run the strategy on the
-closed-bar window and pass its last row through ``decide``. An order is written before it is
-sent under an idempotency key (strategy, symbol, timeframe, bar time, side), so a restart on the
-same bar never trades twice. A failing cycle is logged and published as ``CycleFailed``; the
-loop keeps running. Cycles are serialised so risk counters never race between symbols.
+closed-bar window and pass its last row through ``decide``. While the strategy holds a position
+on the symbol, the backtester's rule applies: a signal on the same side changes nothing; an
+opposite one closes the position whatever the gates say of the new entry, which is judged as the
+backtest judges it (before that close is booked); positions opened by hand are left alone. An
+order is written before it is sent under an idempotency key (strategy, symbol, timeframe, bar
+time, side), so a restart on the same bar never trades twice. A failing cycle is logged and
+published as ``CycleFailed``; the loop keeps running. Cycles are serialised so risk counters
+never race between symbols.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from engine.models import (
     Order,
     OrderRequest,
     OrderResult,
+    Position,
     RejectReason,
     Side,
     Timeframe,
@@ -78,6 +83,10 @@ def client_id(
 ) -> str:
     """Idempotency key of a strategy entry: one per strategy, symbol, bar and side."""
     return f"{strategy}-{symbol}-{timeframe.value}-{int(bar_time.timestamp())}-{side.value[0]}"
+
+
+class NotClosed(Exception):
+    """The broker refused to close a position on an opposite signal: no new entry either."""
 
 
 @dataclass(slots=True)
@@ -235,14 +244,69 @@ class Trader:
                 key = client_id(
                     self.config.strategy.name, bar.symbol, bar.timeframe, bar.time, signal.side
                 )
-                decision, _ = await self.execute(bar.symbol, signal, key=key)
-                summary = decision.summary
+                held, opposite = await self._holding(bar.symbol, signal)
+                if held is not None:
+                    summary = held
+                else:
+                    try:
+                        decision, _ = await self.execute(
+                            bar.symbol, signal, key=key, closing=opposite
+                        )
+                        summary = decision.summary
+                    except NotClosed as exc:
+                        summary = str(exc)
         # Bookkeeping after the order, in one transaction: it is not on the bar-to-order path.
         async with self._uow.transaction():
             snap = EquitySnapshot(now, account.balance, account.equity, account.margin)
             await self._equity.add(snap)
             await self._remember(bar, decision, summary)
         return decision
+
+    async def _holding(
+        self, symbol: str, signal: Signal
+    ) -> tuple[str | None, tuple[Position, ...]]:
+        """The backtest's rule while this strategy holds a position on ``symbol``: a signal on
+        the same side changes nothing (a summary is returned); an opposite one is an entry
+        that first closes the positions returned. Positions opened by hand are left alone."""
+        tracked = await self.journal.tracked()
+        positions = {p.ticket: p for p in await self.broker.positions()}
+        mine = [
+            positions[t.ticket]
+            for t in tracked.values()
+            if t.ticket in positions
+            and t.symbol == symbol
+            and t.strategy == self.config.strategy.name
+        ]
+        same = next((p for p in mine if p.side is signal.side), None)
+        if same is not None:
+            side = signal.side.value
+            return f"{side} signal: already holding {same.side.value} #{same.ticket}", ()
+        return None, tuple(mine)
+
+    async def _close_opposite(
+        self, symbol: str, signal: Signal, key: str, closing: Sequence[Position], now: datetime
+    ) -> None:
+        """Close ``closing`` for a reversal; ``NotClosed`` when the broker refuses one."""
+        for position in closing:
+            exit_key = f"{key}-x{position.ticket}"
+            result = await self.broker.close_position(position.ticket, client_id=exit_key)
+            if not (result.ok or result.reject is RejectReason.DUPLICATE):
+                log.warning("%s: reversal close refused: %s", exit_key, result.message)
+                await self.bus.publish(
+                    OrderRejected(
+                        now,
+                        exit_key,
+                        symbol,
+                        signal.side,
+                        position.volume,
+                        result.reject,
+                        result.message,
+                    )
+                )
+                msg = f"{signal.side.value} signal: #{position.ticket} could not be closed"
+                raise NotClosed(msg)
+            log.info("closed %s #%s on the opposite signal", symbol, position.ticket)
+        await self._record_closed(now)
 
     async def execute(
         self,
@@ -252,11 +316,16 @@ class Trader:
         key: str,
         volume: float | None = None,
         manual: bool = False,
+        closing: Sequence[Position] = (),
     ) -> tuple[Decision, OrderResult | None]:
         """Judge and, when every gate allows, send one entry. Used by the loop and by /force
-        (``manual``: the gates in ``manual_gates``)."""
+        (``manual``: the gates in ``manual_gates``). ``closing`` (a reversal) are closed
+        whatever the verdict; the entry is judged as the backtest judges it, before they
+        close: without them in the position count and with their profit still floating."""
         now = self.clock.now()
-        decision = await self._judge(now, symbol, signal, volume, manual)
+        decision = await self._judge(now, symbol, signal, volume, manual, len(closing))
+        if closing:
+            await self._close_opposite(symbol, signal, key, closing, now)
         if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
             log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)
             await self.bus.publish(GateBlocked(now, symbol, signal.side, v.code.value, v.reason))
@@ -274,7 +343,13 @@ class Trader:
         return await self._judge(self.clock.now(), symbol, signal, volume, manual)
 
     async def _judge(
-        self, now: datetime, symbol: str, signal: Signal, volume: float | None, manual: bool
+        self,
+        now: datetime,
+        symbol: str,
+        signal: Signal,
+        volume: float | None,
+        manual: bool,
+        closing: int = 0,
     ) -> Decision:
         spec = await self.broker.symbol(symbol)
         try:
@@ -292,7 +367,7 @@ class Trader:
             spec=spec,
             tick=tick,
             account=account,
-            open_positions=len(positions),
+            open_positions=len(positions) - closing,
             state=state,
             limits=self.config.limits,
             gates=self.manual_gates if manual else self.gates,

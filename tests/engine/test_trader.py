@@ -297,3 +297,77 @@ async def test_breakeven_moves_the_stop_once_price_is_one_r_up(tmp_path: Path) -
     [trade] = await rig.storage.trades.recent()
     assert trade.profit == pytest.approx(0.0)
     await rig.storage.close()
+
+
+async def test_an_opposite_signal_closes_the_position_and_reverses_as_the_backtest_does(
+    tmp_path: Path,
+) -> None:
+    limits = RiskLimits(
+        sessions=(Session.ANY,),
+        cooldown=timedelta(0),
+        cooldown_after_loss=timedelta(0),
+        max_open_positions=1,  # the reversal must not be blocked by the position it replaces
+    )
+    fires = {T0: 1, T0 + M15.delta: 1, T0 + 2 * M15.delta: -1}
+    rig = await make_rig(tmp_path / "t.db", Scripted(fires), limits=limits)
+    await rig.feed(bar(0, 1999.0, 2001.0, 1998.0, 2000.0))
+    [buy] = await rig.broker.positions()
+    await rig.feed(bar(1, 2000.0, 2002.0, 1999.0, 2001.0))  # buy again: changes nothing
+    assert [p.ticket for p in await rig.broker.positions()] == [buy.ticket]
+    decision = await rig.trader.last_decision("XAUUSD")
+    assert decision is not None
+    assert decision["summary"] == f"buy signal: already holding buy #{buy.ticket}"
+    assert not [e for e in rig.events if isinstance(e, GateBlocked)]  # no "blocked" noise
+
+    await rig.feed(bar(2, 2001.0, 2003.0, 2000.0, 2002.0))  # sell: close the buy, then sell
+    [sell] = await rig.broker.positions()
+    assert sell.side is Side.SELL and sell.ticket != buy.ticket
+    [closed] = [e for e in rig.events if isinstance(e, PositionClosed)]
+    assert (closed.ticket, closed.reason) == (buy.ticket, DealReason.EXPERT)
+    assert closed.price_close == pytest.approx(2002.0)  # closed at the bid of that bar's close
+    [trade] = await rig.storage.trades.recent()
+    assert trade.position_id == buy.ticket
+    kinds = [type(e).__name__ for e in rig.events if isinstance(e, OrderFilled | PositionClosed)]
+    assert kinds == ["OrderFilled", "PositionClosed", "OrderFilled"]  # closed before the entry
+    await rig.storage.close()
+
+
+async def test_the_reversal_close_happens_even_when_the_new_entry_is_blocked(
+    tmp_path: Path,
+) -> None:
+    limits = RiskLimits(
+        sessions=(Session.ANY,),
+        cooldown=timedelta(0),
+        cooldown_after_loss=timedelta(0),
+        max_trades_per_day=1,  # the sell will be refused by the daily cap
+    )
+    fires = {T0: 1, T0 + M15.delta: -1}
+    rig = await make_rig(tmp_path / "t.db", Scripted(fires), limits=limits)
+    await rig.feed(bar(0, 1999.0, 2001.0, 1998.0, 2000.0))
+    await rig.feed(bar(1, 2000.0, 2002.0, 1999.0, 2001.0))
+    assert await rig.broker.positions() == []  # flat: closed, and no new entry
+    [blocked] = [e for e in rig.events if isinstance(e, GateBlocked)]
+    assert blocked.side is Side.SELL and blocked.code == "max_trades"
+    assert len(await rig.storage.trades.recent()) == 1
+    await rig.storage.close()
+
+
+async def test_an_opposite_signal_leaves_a_position_opened_by_hand(tmp_path: Path) -> None:
+    limits = RiskLimits(
+        sessions=(Session.ANY,),
+        cooldown=timedelta(0),
+        cooldown_after_loss=timedelta(0),
+        max_open_positions=2,
+    )
+    rig = await make_rig(tmp_path / "t.db", Scripted({T0 + M15.delta: -1}), limits=limits)
+    await rig.feed(bar(0, 1999.0, 2001.0, 1998.0, 2000.0))
+    from engine.decide import Signal  # noqa: PLC0415
+
+    manual = Signal(Side.BUY, sl_dist=5.0, tp_dist=10.0, reason="by hand", reason_code="manual")
+    _, result = await rig.trader.force("XAUUSD", manual, key="force-1")
+    assert result is not None and result.ok
+    await rig.feed(bar(1, 2000.0, 2002.0, 1999.0, 2001.0))
+    sides = sorted(p.side.value for p in await rig.broker.positions())
+    assert sides == ["buy", "sell"]  # the strategy's sell opened beside the manual buy
+    assert not [e for e in rig.events if isinstance(e, PositionClosed)]
+    await rig.storage.close()
