@@ -268,15 +268,13 @@ class Trader:
         """The backtest's rule while this strategy holds a position on ``symbol``: a signal on
         the same side changes nothing (a summary is returned); an opposite one is an entry
         that first closes the positions returned. Positions opened by hand are left alone."""
-        tracked = await self.journal.tracked()
+        name = self.config.strategy.name
+        ours = [t for t in (await self.journal.tracked()).values() if t.symbol == symbol]
+        ours = [t for t in ours if t.strategy == name]
+        if not ours:  # flat: the usual case, no broker call on the bar-to-order path
+            return None, ()
         positions = {p.ticket: p for p in await self.broker.positions()}
-        mine = [
-            positions[t.ticket]
-            for t in tracked.values()
-            if t.ticket in positions
-            and t.symbol == symbol
-            and t.strategy == self.config.strategy.name
-        ]
+        mine = [positions[t.ticket] for t in ours if t.ticket in positions]
         same = next((p for p in mine if p.side is signal.side), None)
         if same is not None:
             side = signal.side.value
