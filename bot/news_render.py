@@ -65,6 +65,10 @@ def calendar_line(
     line = "⚠️ " + text.format(at=at)
     if status.reason and english():
         line += f"\n{html.quote(status.reason)}"
+    if policy is NewsPolicy.BLOCK:
+        line += "\n" + _(
+            "To trade without news checks, set NEWS_POLICY=warn or CALENDAR_ENABLED=false in .env."
+        )
     return line
 
 
