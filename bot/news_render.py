@@ -67,7 +67,7 @@ def calendar_line(
         line += f"\n{html.quote(status.reason)}"
     if policy is NewsPolicy.BLOCK:
         line += "\n" + _(
-            "To trade without news checks, set NEWS_POLICY=warn or CALENDAR_ENABLED=false in .env."
+            "To trade without news checks, set NEWS_POLICY=allow or CALENDAR_ENABLED=false in .env."  # noqa: E501
         )
     return line
 

@@ -219,7 +219,7 @@ def test_usage_shows_the_forms_and_examples_in_russian() -> None:
          NewsPolicy.BLOCK,
          "⚠️ Calendar stale or unavailable (last update 2024-03-04 18:00 +08): entries are "
          "blocked.\ncalendar data is 1 d old\nTo trade without news checks, set "
-         "NEWS_POLICY=warn or CALENDAR_ENABLED=false in .env."),
+         "NEWS_POLICY=allow or CALENDAR_ENABLED=false in .env."),
         (CalendarStatus(True, False, None, "no calendar data yet"), NewsPolicy.ALLOW,
          "⚠️ Calendar stale or unavailable (last update —): entries are allowed.\n"
          "no calendar data yet"),
@@ -232,7 +232,7 @@ def test_calendar_line(status: CalendarStatus, policy: NewsPolicy, en: str) -> N
         ru = news_render.calendar_line(status, policy, UB, NOW)
     assert not status.reason or status.reason not in ru
     blocked = policy is NewsPolicy.BLOCK and status.configured and not status.ok
-    assert ("задайте в .env NEWS_POLICY=warn" in ru) is blocked
+    assert ("задайте в .env NEWS_POLICY=allow" in ru) is blocked
 
 
 def test_event_lines_count_down_and_mark_the_blocking_one() -> None:
