@@ -4,8 +4,10 @@ and captions in each language, the calendar line and event lines, audit rows scr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -18,7 +20,7 @@ from bot.i18n import build_i18n, localized
 from engine.backtest.jobs import Progress
 from engine.backtest.metrics import Metrics
 from engine.calendar import NewsWindow, UpcomingEvent
-from engine.config import Settings
+from engine.config import Settings, load_settings
 from engine.errors import BadArguments, DataUnavailable
 from engine.models import AuditEntry, CalendarStatus, EconomicEvent, Importance
 from engine.risk import NewsPolicy
@@ -281,3 +283,18 @@ def test_audit_rows_are_scrubbed_and_quoted_on_the_way_out() -> None:
     parse_html(text)  # Telegram accepts it
     with localized(I18N, "ru"):
         assert audit_render.audit([], {}, UB, NOW) == "Журнал аудита пуст."
+
+
+def test_the_calendar_hint_names_settings_that_exist_with_valid_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    status = CalendarStatus(True, False, None, "no calendar data yet")
+    with localized(I18N, "en"):
+        hint = news_render.calendar_line(status, NewsPolicy.BLOCK, UB, NOW).splitlines()[-1]
+    pairs = re.findall(r"\b([A-Z_]+)=(\w+)", hint)
+    assert [name for name, _ in pairs] == ["NEWS_POLICY", "CALENDAR_ENABLED"]
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    for name, value in pairs:
+        monkeypatch.setenv(name, value)
+        load_settings(None)  # raises on an unknown value
+        monkeypatch.delenv(name)
