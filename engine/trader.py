@@ -35,9 +35,7 @@ from engine.events import (
     OrderRejected,
     PositionClosed,
     SignalSkipped,
-    StopMoved,
 )
-from engine.indicators import atr
 from engine.journal import Journal
 from engine.models import (
     Bar,
@@ -51,7 +49,8 @@ from engine.models import (
     Timeframe,
 )
 from engine.ports import BarFeed, Broker, Calendar, Clock, EquityRepo, StateRepo, UnitOfWork
-from engine.risk import GateCode, RiskGate, RiskGovernor, RiskLimits, default_gates, plan_stop
+from engine.position_care import NotClosed, close_for_reversal, holding, tighten_stops
+from engine.risk import GateCode, RiskGate, RiskGovernor, RiskLimits, default_gates
 from engine.strategies.base import Strategy, StrategyParams
 from engine.window import BarWindow
 
@@ -83,10 +82,6 @@ def client_id(
 ) -> str:
     """Idempotency key of a strategy entry: one per strategy, symbol, bar and side."""
     return f"{strategy}-{symbol}-{timeframe.value}-{int(bar_time.timestamp())}-{side.value[0]}"
-
-
-class NotClosed(Exception):
-    """The broker refused to close a position on an opposite signal: no new entry either."""
 
 
 @dataclass(slots=True)
@@ -265,46 +260,14 @@ class Trader:
     async def _holding(
         self, symbol: str, signal: Signal
     ) -> tuple[str | None, tuple[Position, ...]]:
-        """The backtest's rule while this strategy holds a position on ``symbol``: a signal on
-        the same side changes nothing (a summary is returned); an opposite one is an entry
-        that first closes the positions returned. Positions opened by hand are left alone."""
+        """``position_care.holding`` on our tracked positions (no broker call when flat)."""
         name = self.config.strategy.name
-        ours = [t for t in (await self.journal.tracked()).values() if t.symbol == symbol]
-        ours = [t for t in ours if t.strategy == name]
+        tracked = (await self.journal.tracked()).values()
+        ours = [t for t in tracked if t.symbol == symbol and t.strategy == name]
         if not ours:  # flat: the usual case, no broker call on the bar-to-order path
             return None, ()
         positions = {p.ticket: p for p in await self.broker.positions()}
-        mine = [positions[t.ticket] for t in ours if t.ticket in positions]
-        same = next((p for p in mine if p.side is signal.side), None)
-        if same is not None:
-            side = signal.side.value
-            return f"{side} signal: already holding {same.side.value} #{same.ticket}", ()
-        return None, tuple(mine)
-
-    async def _close_opposite(
-        self, symbol: str, signal: Signal, key: str, closing: Sequence[Position], now: datetime
-    ) -> None:
-        """Close ``closing`` for a reversal; ``NotClosed`` when the broker refuses one."""
-        for position in closing:
-            exit_key = f"{key}-x{position.ticket}"
-            result = await self.broker.close_position(position.ticket, client_id=exit_key)
-            if not (result.ok or result.reject is RejectReason.DUPLICATE):
-                log.warning("%s: reversal close refused: %s", exit_key, result.message)
-                await self.bus.publish(
-                    OrderRejected(
-                        now,
-                        exit_key,
-                        symbol,
-                        signal.side,
-                        position.volume,
-                        result.reject,
-                        result.message,
-                    )
-                )
-                msg = f"{signal.side.value} signal: #{position.ticket} could not be closed"
-                raise NotClosed(msg)
-            log.info("closed %s #%s on the opposite signal", symbol, position.ticket)
-        await self._record_closed(now)
+        return holding(ours, positions, name, symbol, signal)
 
     async def execute(
         self,
@@ -323,7 +286,8 @@ class Trader:
         now = self.clock.now()
         decision = await self._judge(now, symbol, signal, volume, manual, len(closing))
         if closing:
-            await self._close_opposite(symbol, signal, key, closing, now)
+            await close_for_reversal(self.broker, self.bus, signal, key, closing, now)
+            await self._record_closed(now)
         if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
             log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)
             await self.bus.publish(GateBlocked(now, symbol, signal.side, v.code.value, v.reason))
@@ -487,41 +451,10 @@ class Trader:
             )
 
     async def _manage_stops(self, symbol: str, frame: pd.DataFrame) -> None:
-        limits = self.config.limits
-        if limits.breakeven_at_r is None and limits.trailing_atr_mult is None:
-            return
         tracked = await self.journal.tracked()
-        positions = [p for p in await self.broker.positions(symbol) if p.ticket in tracked]
-        if not positions:
-            return
-        spec = await self.broker.symbol(symbol)
-        tick = await self.broker.tick(symbol)
-        last_atr = float(atr(frame, self.config.atr_period).iloc[-1])
-        for position in positions:
-            update = plan_stop(
-                position,
-                atr=last_atr,
-                spec=spec,
-                tick=tick,
-                breakeven_at_r=limits.breakeven_at_r,
-                trail_atr_mult=limits.trailing_atr_mult,
-                initial_risk_dist=tracked[position.ticket].initial_risk_dist,
-                breakeven_offset=limits.breakeven_offset_points * spec.point,
-            )
-            if update is None:
-                continue
-            result = await self.broker.modify(position.ticket, sl=update.sl)
-            if result.ok:
-                await self.bus.publish(
-                    StopMoved(
-                        self.clock.now(),
-                        position.ticket,
-                        symbol,
-                        position.sl,
-                        update.sl,
-                        update.why,
-                    )
-                )
+        limits, period = self.config.limits, self.config.atr_period
+        now = self.clock.now()
+        await tighten_stops(self.broker, self.bus, tracked, limits, period, symbol, frame, now)
 
     async def _remember(self, bar: Bar, decision: Decision | None, summary: str) -> None:
         """Store the last decision per symbol for /status (with each gate's verdict)."""
