@@ -34,7 +34,7 @@ from bot.trade_charts import TradeCharts
 from engine.calendar import CachedCalendar
 from engine.clock import SystemClock
 from engine.events import PositionClosed
-from engine.models import ClosedTrade, Importance
+from engine.models import Importance
 from engine.ports import Clock
 from storage.repos.chats import SqliteChatPrefsRepo
 
@@ -132,7 +132,7 @@ class Notifications:
             since = max(datetime.fromisoformat(seen), now - CATCH_UP_SPAN)
             trades = await self.core.storage.trades.between(since, now + timedelta(milliseconds=1))
             for trade in sorted(trades, key=lambda t: t.closed_at)[-CATCH_UP_MAX:]:
-                stored += await self.notifier.on_event(closed_event(trade))
+                stored += await self.notifier.on_event(PositionClosed.of(trade))
         await state.set(SEEN_KEY, now.isoformat())
         if stored:
             log.info("%d notification(s) about trades closed while notifications were off", stored)
@@ -203,20 +203,3 @@ class Notifications:
         self.notifier.wake = None
         await self.core.storage.state.set(SEEN_KEY, self.core.clock.now().isoformat())
         return flushed
-
-
-def closed_event(trade: ClosedTrade) -> PositionClosed:
-    """The ``PositionClosed`` the trader published (or would have) for a recorded trade."""
-    return PositionClosed(
-        at=trade.closed_at,
-        ticket=trade.position_id,
-        symbol=trade.symbol,
-        side=trade.side,
-        volume=trade.volume,
-        price_open=trade.price_open,
-        price_close=trade.price_close,
-        profit=trade.net,
-        reason=trade.reason,
-        client_id=trade.client_id,
-        r_multiple=trade.r_multiple,
-    )

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.models import DealReason, RejectReason, Side, Timeframe
+from engine.models import ClosedTrade, DealReason, RejectReason, Side, Timeframe
 
 log = logging.getLogger("engine.events")
 
@@ -62,6 +62,23 @@ class PositionClosed:
     reason: DealReason
     client_id: str = ""
     r_multiple: float | None = None
+
+    @classmethod
+    def of(cls, trade: ClosedTrade) -> PositionClosed:
+        """The event for a recorded round trip (published live, or announced at catch-up)."""
+        return cls(
+            at=trade.closed_at,
+            ticket=trade.position_id,
+            symbol=trade.symbol,
+            side=trade.side,
+            volume=trade.volume,
+            price_open=trade.price_open,
+            price_close=trade.price_close,
+            profit=trade.net,
+            reason=trade.reason,
+            client_id=trade.client_id,
+            r_multiple=trade.r_multiple,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -434,21 +434,7 @@ class Trader:
                 trade.net,
                 trade.reason.value,
             )
-            await self.bus.publish(
-                PositionClosed(
-                    at=trade.closed_at,
-                    ticket=trade.position_id,
-                    symbol=trade.symbol,
-                    side=trade.side,
-                    volume=trade.volume,
-                    price_open=trade.price_open,
-                    price_close=trade.price_close,
-                    profit=trade.net,
-                    reason=trade.reason,
-                    client_id=trade.client_id,
-                    r_multiple=trade.r_multiple,
-                )
-            )
+            await self.bus.publish(PositionClosed.of(trade))
 
     async def _manage_stops(self, symbol: str, frame: pd.DataFrame) -> None:
         tracked = await self.journal.tracked()
