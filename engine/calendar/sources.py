@@ -9,10 +9,11 @@ releases that concern every market (the ForexFactory export prints it for G7/OPE
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
+from engine.calendar.http_json import SourceError
 from engine.models import EconomicEvent
 
 ALL_CURRENCIES = "ALL"
@@ -58,3 +59,21 @@ def first_seen(batches: Iterable[Iterable[EconomicEvent]]) -> list[list[Economic
 def matches(event: EconomicEvent, currencies: frozenset[str] | None) -> bool:
     """True when ``event`` concerns one of ``currencies`` (None = every currency)."""
     return currencies is None or event.currency in currencies or event.currency == ALL_CURRENCIES
+
+
+def parse_events(
+    payload: object, source: str, one: Callable[[object, str], EconomicEvent]
+) -> list[EconomicEvent]:
+    """A JSON list of event objects through ``one``; ``SourceError`` naming the first bad item
+    (or the payload, when it is not a list)."""
+    if not isinstance(payload, list):
+        msg = f"{source}: malformed JSON: expected a list of events, got {type(payload).__name__}"
+        raise SourceError(msg, source=source)
+    events: list[EconomicEvent] = []
+    for index, item in enumerate(payload):
+        try:
+            events.append(one(item, source))
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"{source}: malformed JSON at item {index}: {exc}"
+            raise SourceError(msg, source=source, item=index) from None
+    return events

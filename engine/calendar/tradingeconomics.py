@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from engine.calendar.countries import currency_of
-from engine.calendar.http_json import HttpOptions, SourceError, get_json
+from engine.calendar.http_json import HttpOptions, get_json
+from engine.calendar.sources import parse_events
 from engine.models import EconomicEvent, Importance
 from engine.redaction import protect_logs
 
@@ -72,17 +73,7 @@ class TradingEconomicsSource:
 def parse_tradingeconomics(payload: object, *, source: str = NAME) -> list[EconomicEvent]:
     """Trading Economics calendar JSON (a list of objects) to events; raises ``SourceError``
     naming the first bad item."""
-    if not isinstance(payload, list):
-        msg = f"{source}: malformed JSON: expected a list of events, got {type(payload).__name__}"
-        raise SourceError(msg, source=source)
-    events: list[EconomicEvent] = []
-    for index, item in enumerate(payload):
-        try:
-            events.append(_event(item, source))
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"{source}: malformed JSON at item {index}: {exc}"
-            raise SourceError(msg, source=source, item=index) from None
-    return events
+    return parse_events(payload, source, _event)
 
 
 def _event(item: object, source: str) -> EconomicEvent:
