@@ -137,7 +137,7 @@ def configuration_md() -> str:
     """The configuration reference page."""
     comments = env_comments(ROOT / ".env.example")
     out = [
-        HEADER.format(source="`engine/config.py` and `.env.example`"),
+        HEADER.format(source="`engine/settings_groups.py` and `.env.example`"),
         "\n# Configuration reference\n\n",
         "Every setting is an environment variable, read from the environment first and then "
         "from `./.env` (or `--env-file PATH`). An empty value means the default. Every "
