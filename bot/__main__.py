@@ -40,11 +40,22 @@ def entry() -> None:
     """The console script: ``main``, then the usual exit work (non-daemon threads joined,
     every ``atexit`` handler run, logs and standard streams flushed) but not the interpreter's
     module teardown, which costs half a second once pandas and matplotlib are loaded."""
-    code = 1  # what Python answers when main raises
+    code = [1]  # what Python answers when main raises
     # Registered before any command module is imported, so it runs after their handlers.
-    atexit.register(lambda: _exit_now(code))
-    code = main()
-    sys.exit(code)
+    atexit.register(lambda: _exit_now(code[0]))
+    try:
+        code[0] = main()
+    except SystemExit as exc:  # argparse: --help and --version (0), a bad option (2)
+        code[0] = _status(exc.code)
+        raise
+    sys.exit(code[0])
+
+
+def _status(code: object) -> int:
+    """The process status ``sys.exit(code)`` gives: None is 0, a message is 1."""
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
 
 
 def _exit_now(code: int) -> None:

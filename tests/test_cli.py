@@ -203,3 +203,16 @@ def test_the_console_script_exits_1_when_a_command_crashes(workdir: Path) -> Non
     )
     assert done.returncode == 1
     assert "RuntimeError: unexpected" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [(["--help"], 0), (["--version"], 0), (["--no-such-option"], 2), ([], 2)],
+)
+def test_the_console_script_keeps_argparse_exit_codes(
+    workdir: Path, argv: list[str], code: int
+) -> None:
+    done = _console(*argv, cwd=workdir)
+    assert done.returncode == code, done.stderr
+    if argv == ["--version"]:
+        assert done.stdout.strip() == f"chattrader {__version__}"

@@ -19,6 +19,7 @@ import contextlib
 import gc
 import importlib
 import multiprocessing as mp
+import pickle
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -84,7 +85,15 @@ class WarmProcess:
 
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
+            # Pickled whole before anything is written: a refusal leaves the pipe clean.
             self._conn.send((fn, args))
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            msg = f"the call cannot be sent to the helper: {exc}"
+            raise HelperUnavailable(msg) from exc
+        except (OSError, BrokenPipeError) as exc:
+            msg = f"the helper process ended ({self._process.exitcode})"
+            raise HelperUnavailable(msg) from exc
+        try:
             status, value = self._conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
             msg = f"the helper process ended ({self._process.exitcode})"

@@ -79,3 +79,10 @@ def _alive(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
     # An orphan is reaped by init; a zombie left meanwhile counts as ended.
     return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
+
+
+async def test_an_argument_that_cannot_travel_is_refused_and_the_helper_goes_on() -> None:
+    with WarmProcess() as helper:
+        with pytest.raises(HelperUnavailable, match="cannot be sent"):
+            await helper.call(len, lambda: None)  # a lambda does not pickle
+        assert await helper.call(len, "abc") == 3
