@@ -15,24 +15,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
 from engine.backtest import BacktestConfig, Costs, MarketArrays, SignalArrays, simulate
-from engine.brokers.paper import PaperBroker
-from engine.calendar import UnconfiguredCalendar
 from engine.clock import SimClock
 from engine.data.bundled_series import load_bundled
-from engine.events import EventBus
-from engine.journal import Journal
 from engine.models import Bar, Timeframe
-from engine.risk import RiskGovernor, RiskLimits, RiskStateStore, Session
+from engine.risk import RiskLimits, Session
 from engine.strategies import get_strategy
 from engine.symbols import DEFAULT_SPECS
-from engine.trader import Trader, TraderConfig
-from storage import open_storage
+from tests.engine.test_trader import make_rig
 
 M15 = Timeframe.M15
 WARMUP = 300
@@ -55,47 +49,25 @@ def gapless(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 async def live_trades(tmp_path: Path, bars: pd.DataFrame, limits: RiskLimits) -> pd.DataFrame:
-    storage = await open_storage(tmp_path / "live.db")
-    start = bars.index[WARMUP]
-    clock = SimClock(start.to_pydatetime())
-    broker = PaperBroker(
-        storage.paper,
-        clock,
-        DEFAULT_SPECS,
-        initial_balance=10_000.0,
+    strategy = get_strategy("ma_rsi")
+    rig = await make_rig(
+        tmp_path / "live.db",
+        strategy,
+        clock=SimClock(bars.index[WARMUP].to_pydatetime()),
+        limits=limits,
+        params=strategy.default_params(),
+        history={"XAUUSD": bars.iloc[:WARMUP]},
         spread_points=SPREAD,
         commission_per_lot=COMMISSION,
     )
-    await broker.connect()
-    bus = EventBus()
-    zone = ZoneInfo("UTC")
-    strategy = get_strategy("ma_rsi")
-    governor = RiskGovernor(RiskStateStore(storage.state), clock, limits, zone, emit=bus.publish)
-    journal = Journal(broker, storage.db, storage.orders, storage.trades, storage.state)
-    config = TraderConfig(("XAUUSD",), M15, strategy, strategy.default_params(), limits, zone)
-    trader = Trader(
-        config=config,
-        broker=broker,
-        journal=journal,
-        governor=governor,
-        state=storage.state,
-        equity=storage.equity,
-        uow=storage.db,
-        calendar=UnconfiguredCalendar(),
-        clock=clock,
-        bus=bus,
-        market_hook=broker.on_bar,
-    )
     try:
-        await trader.start({"XAUUSD": bars.iloc[:WARMUP]})
         for time, row in bars.iloc[WARMUP:].iterrows():
             bar = Bar("XAUUSD", M15, time.to_pydatetime(), row.open, row.high, row.low,
                       row.close, row.volume, int(row.spread))  # fmt: skip
-            clock.advance_to(bar.close_time)
-            await trader.on_bar(bar)
-        trades = await storage.trades.recent(10_000)
+            await rig.feed(bar)
+        trades = await rig.storage.trades.recent(10_000)
     finally:
-        await storage.close()
+        await rig.storage.close()
     return pd.DataFrame(
         {
             "entry_time": [pd.Timestamp(t.opened_at) for t in trades],

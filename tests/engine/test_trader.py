@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -84,14 +84,18 @@ class Rig:
 
 async def make_rig(
     path: Path,
-    strategy: Strategy[ScriptParams],
+    strategy: Strategy[Any],
     *,
     clock: SimClock | None = None,
     limits: RiskLimits | None = None,
+    params: StrategyParams | None = None,
+    history: dict[str, pd.DataFrame] | None = None,
+    **paper: Any,
 ) -> Rig:
+    """A started Trader on a paper broker (``paper``: its cost options) and a SQLite file."""
     storage = await open_storage(path)
     clock = clock or SimClock(T0)
-    broker = PaperBroker(storage.paper, clock, DEFAULT_SPECS, initial_balance=10_000.0)
+    broker = PaperBroker(storage.paper, clock, DEFAULT_SPECS, initial_balance=10_000.0, **paper)
     await broker.connect()
     bus = EventBus()
     events: list[object] = []
@@ -101,12 +105,10 @@ async def make_rig(
 
     bus.subscribe(record)
     zone = ZoneInfo("UTC")
-    limits = limits or RiskLimits(
-        sessions=(Session.ANY,), cooldown=timedelta(0), cooldown_after_loss=timedelta(0)
-    )
+    limits = limits or any_time()
     governor = RiskGovernor(RiskStateStore(storage.state), clock, limits, zone, emit=bus.publish)
     journal = Journal(broker, storage.db, storage.orders, storage.trades, storage.state)
-    config = TraderConfig(("XAUUSD",), M15, strategy, ScriptParams(), limits, zone)
+    config = TraderConfig(("XAUUSD",), M15, strategy, params or ScriptParams(), limits, zone)
     trader = Trader(
         config=config,
         broker=broker,
@@ -120,8 +122,18 @@ async def make_rig(
         bus=bus,
         market_hook=broker.on_bar,
     )
-    await trader.start({})
+    await trader.start(history or {})
     return Rig(storage, clock, broker, trader, events)
+
+
+def any_time(**changes: Any) -> RiskLimits:
+    """Default limits, but round the clock and without cooldowns (plus ``changes``)."""
+    base = {
+        "sessions": (Session.ANY,),
+        "cooldown": timedelta(0),
+        "cooldown_after_loss": timedelta(0),
+    }
+    return RiskLimits(**(base | changes))
 
 
 async def test_signal_becomes_a_risk_sized_order(tmp_path: Path) -> None:
@@ -276,10 +288,7 @@ async def test_run_consumes_a_feed(tmp_path: Path) -> None:
 async def test_breakeven_moves_the_stop_once_price_is_one_r_up(tmp_path: Path) -> None:
     from engine.events import StopMoved
 
-    limits = RiskLimits(
-        sessions=(Session.ANY,),
-        cooldown=timedelta(0),
-        cooldown_after_loss=timedelta(0),
+    limits = any_time(
         breakeven_at_r=1.0,
     )
     rig = await make_rig(tmp_path / "t.db", Scripted({T0: 1}), limits=limits)
@@ -302,10 +311,7 @@ async def test_breakeven_moves_the_stop_once_price_is_one_r_up(tmp_path: Path) -
 async def test_an_opposite_signal_closes_the_position_and_reverses_as_the_backtest_does(
     tmp_path: Path,
 ) -> None:
-    limits = RiskLimits(
-        sessions=(Session.ANY,),
-        cooldown=timedelta(0),
-        cooldown_after_loss=timedelta(0),
+    limits = any_time(
         max_open_positions=1,  # the reversal must not be blocked by the position it replaces
     )
     fires = {T0: 1, T0 + M15.delta: 1, T0 + 2 * M15.delta: -1}
@@ -335,10 +341,7 @@ async def test_an_opposite_signal_closes_the_position_and_reverses_as_the_backte
 async def test_the_reversal_close_happens_even_when_the_new_entry_is_blocked(
     tmp_path: Path,
 ) -> None:
-    limits = RiskLimits(
-        sessions=(Session.ANY,),
-        cooldown=timedelta(0),
-        cooldown_after_loss=timedelta(0),
+    limits = any_time(
         max_trades_per_day=1,  # the sell will be refused by the daily cap
     )
     fires = {T0: 1, T0 + M15.delta: -1}
@@ -353,10 +356,7 @@ async def test_the_reversal_close_happens_even_when_the_new_entry_is_blocked(
 
 
 async def test_an_opposite_signal_leaves_a_position_opened_by_hand(tmp_path: Path) -> None:
-    limits = RiskLimits(
-        sessions=(Session.ANY,),
-        cooldown=timedelta(0),
-        cooldown_after_loss=timedelta(0),
+    limits = any_time(
         max_open_positions=2,
     )
     rig = await make_rig(tmp_path / "t.db", Scripted({T0 + M15.delta: -1}), limits=limits)
