@@ -19,7 +19,6 @@ outbox stacks on top of it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from bot import routers
 from bot.access import Access, StrangerAlerts, pinned_roles
 from bot.backtest_jobs import BacktestJobs
 from bot.confirmations import Confirmations
+from bot.engine_runner import EngineRunner
 from bot.i18n import UserLocaleMiddleware, build_i18n
 from bot.menu_commands import sync_all
 from bot.middlewares import (
@@ -96,39 +96,6 @@ def build_dispatcher(i18n: I18n | None = None) -> Dispatcher:
     return dp
 
 
-class EngineRunner:
-    """Runs ``core.run`` as a task beside polling; ``stop`` waits for a cycle in progress."""
-
-    def __init__(self, core: Core, *, max_bars: int | None = None) -> None:
-        self.core = core
-        self.max_bars = max_bars
-        self.task: asyncio.Task[None] | None = None
-
-    def start(self, dispatcher: Dispatcher | None = None) -> None:
-        self.task = asyncio.create_task(self.core.run(self.max_bars), name="engine")
-        if dispatcher is not None:
-            self.task.add_done_callback(lambda task: self._ended(task, dispatcher))
-
-    def _ended(self, task: asyncio.Task[None], dispatcher: Dispatcher) -> None:
-        if task.cancelled():
-            return
-        if task.exception() is not None:
-            log.error("the engine stopped with an error", exc_info=task.exception())
-        else:
-            log.info("the engine finished its bars; stopping the bot")
-        # Polling stops too: a bot that answers while nothing trades would mislead.
-        asyncio.get_running_loop().create_task(_stop_polling(dispatcher))
-
-    async def stop(self) -> None:
-        task = self.task
-        if task is None or task.done():
-            return
-        async with self.core.trader.idle():  # no cycle is half done when we cancel
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 async def _stop_polling(dispatcher: Dispatcher) -> None:
     with contextlib.suppress(RuntimeError):  # polling already stopped
         await dispatcher.stop_polling()
@@ -149,7 +116,7 @@ async def on_startup(
     if notifications is not None:
         notifications.start(bot)
     if engine is not None:
-        engine.start(dispatcher)
+        engine.start(lambda: _stop_polling(dispatcher))
 
 
 async def on_shutdown(

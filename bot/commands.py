@@ -68,11 +68,12 @@ def _log_events(bus: EventBus) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     """`chattrader run`: the engine with the configured broker, until Ctrl+C."""
-    from bot.app import EngineRunner
+    settings = settings_from(args)
+    log.info("chattrader %s: loading the engine and market data", __version__)
+    from bot.engine_runner import EngineRunner
     from bot.runtime import Ops
     from bot.wiring import build_core
 
-    settings = settings_from(args)
     core = await build_core(
         settings, replay=args.replay, speed=args.speed, replay_from=_parse_day(args.replay_from)
     )
@@ -115,16 +116,18 @@ async def run(args: argparse.Namespace) -> int:
         ops = await Ops.start(core, health_port=args.health_port, health_host=args.health_host)
         on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
         if args.command == "console" or (not settings.telegram.enabled and on_terminal):
-            from bot.console import run_in_terminal
-
             # No token on a terminal: the chat runs here (services and CI stay headless).
             log.info("console mode: the chat runs in this terminal; /quit leaves")
+            log.info("loading the chat (the Telegram library takes a few seconds)")
+            from bot.console import run_in_terminal
+
             await run_in_terminal(core, max_bars=args.max_bars, quiet=args.log_level is None)
         elif settings.telegram.enabled:
-            from bot.app import run_bot
-
             # Polling installs its own SIGINT/SIGTERM handlers and stops the engine on exit.
             log.info("Telegram bot: long polling; Ctrl+C stops the bot and the engine")
+            log.info("loading the chat (the Telegram library takes a few seconds)")
+            from bot.app import run_bot
+
             await run_bot(core, max_bars=args.max_bars)
         else:
             log.info("no TELEGRAM_BOT_TOKEN: running headless (events are logged)")

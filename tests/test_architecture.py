@@ -82,3 +82,16 @@ def test_the_calendar_package_resolves_every_exported_name() -> None:
         assert getattr(calendar, name) is not None, name
     with pytest.raises(AttributeError):
         _ = calendar.NoSuchName
+
+
+def test_a_headless_run_does_not_load_the_telegram_library() -> None:
+    """`chattrader run` without a token starts trading in about two seconds; aiogram alone
+    takes six to eight here, so only the chat's own modules may load it."""
+    code = (
+        "import sys, bot.commands, bot.engine_runner, bot.runtime, bot.wiring;"
+        "print('aiogram' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
