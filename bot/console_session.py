@@ -251,16 +251,21 @@ class ConsoleSession(BaseSession):
             message["text"] = plain(method.text)
         elif isinstance(method, EditMessageCaption) and isinstance(method.caption, str):
             message["caption"] = plain(method.caption)
+        before = message.get("reply_markup")
         markup = method.reply_markup
         if isinstance(markup, InlineKeyboardMarkup):
             message["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
         else:
             message.pop("reply_markup", None)
-        self.pressable = [b for b in self.pressable if b.message_id != method.message_id]
+        # A progress edit keeps its Cancel button: shown once, still pressable, not repeated.
+        shown = any(b.message_id == method.message_id for b in self.pressable)
+        same_keys = shown and before is not None and message.get("reply_markup") == before
         if not isinstance(method, EditMessageReplyMarkup):
             self._write("")
             self._write(f"✎ {message.get('text') or message.get('caption') or ''}")
-        self._keyboard(message)
+        if not same_keys:
+            self.pressable = [b for b in self.pressable if b.message_id != method.message_id]
+            self._keyboard(message)
         return message
 
     def _keyboard(self, message: dict[str, Any]) -> None:

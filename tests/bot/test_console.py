@@ -126,7 +126,39 @@ async def test_a_backtest_in_the_console_saves_the_album_and_the_trades_csv(
     for photo in photos:
         assert f"  🖼 Photo saved: {photo}\n" in text
     assert text.count("Net profit") == 1  # the album's caption, once
+    # Progress edits repeat their text, not the Cancel button; the finished one shows its own.
+    assert text.count("✖️ Cancel") == 1 and text.count("✎ ⏳ Backtest XAUUSD 30d") >= 2
     [csv] = (tmp_path / "console").glob("*.csv")
     header = csv.read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("entry_time,")
     assert f"  📎 File saved: {csv}\n" in text
+
+
+async def test_a_backtest_in_the_console_is_cancelled_by_its_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    core = await paper_core(settings_for(tmp_path, monkeypatch))
+    out = io.StringIO()
+
+    async def until(condition: str) -> None:
+        for _ in range(1200):
+            if condition in out.getvalue():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"never printed {condition!r}:\n{out.getvalue()}")
+
+    async def lines() -> AsyncIterator[str]:
+        yield "/backtest XAUUSD 2018-01-01..2020-03-13\n"
+        await until("✎ ⏳ Backtest")  # edited at least once: the button was not shown again
+        yield "1\n"  # the progress message's button, still the one to press after its edits
+        await until("Cancelled")
+        yield "/quit\n"
+
+    try:
+        await run_console(core, lines(), out, engine=None, dispatcher=shared_dispatcher())
+    finally:
+        await core.close()
+    text = out.getvalue()
+    assert "> ✖️ Cancel" in text
+    assert "Cancelled; nothing was kept." in text
+    assert "Photo saved" not in text
