@@ -97,7 +97,10 @@ def closed(e: PositionClosed, c: Context) -> str:
     )
     mark = "💰" if e.profit > 0 else "🔻" if e.profit < 0 else "🏁"
     detail = f"{price(e.price_open, c.digits)} → {price(e.price_close, c.digits)}"
-    detail += f" · {CLOSE_REASONS.get(e.reason, html.quote(e.reason.value))}"
+    if e.on_signal:
+        detail += " · " + _("closed on the opposite signal")
+    else:
+        detail += f" · {CLOSE_REASONS.get(e.reason, html.quote(e.reason.value))}"
     if e.r_multiple is not None:
         detail += f" · {e.r_multiple:+.2f}R"
     return f"{mark} {bold(head)} · #{e.ticket}\n{detail}"

@@ -62,9 +62,10 @@ class PositionClosed:
     reason: DealReason
     client_id: str = ""
     r_multiple: float | None = None
+    on_signal: bool = False  # closed by the strategy's opposite signal (a reversal)
 
     @classmethod
-    def of(cls, trade: ClosedTrade) -> PositionClosed:
+    def of(cls, trade: ClosedTrade, *, on_signal: bool = False) -> PositionClosed:
         """The event for a recorded round trip (published live, or announced at catch-up)."""
         return cls(
             at=trade.closed_at,
@@ -78,6 +79,7 @@ class PositionClosed:
             reason=trade.reason,
             client_id=trade.client_id,
             r_multiple=trade.r_multiple,
+            on_signal=on_signal,
         )
 
 

@@ -287,7 +287,7 @@ class Trader:
         decision = await self._judge(now, symbol, signal, volume, manual, len(closing))
         if closing:
             await close_for_reversal(self.broker, self.bus, signal, key, closing, now)
-            await self._record_closed(now)
+            await self._record_closed(now, frozenset(p.ticket for p in closing))
         if decision.action is Action.BLOCKED and (v := decision.blocked_by) is not None:
             log.info("%s %s blocked by %s: %s", symbol, signal.side, v.code.value, v.reason)
             await self.bus.publish(GateBlocked(now, symbol, signal.side, v.code.value, v.reason))
@@ -419,7 +419,8 @@ class Trader:
 
     # ------------------------------------------------------------------ bookkeeping
 
-    async def _record_closed(self, now: datetime) -> None:
+    async def _record_closed(self, now: datetime, on_signal: frozenset[int] = frozenset()) -> None:
+        """Book the round trips the broker closed; ``on_signal``: tickets a reversal closed."""
         for trade in await self.journal.sync_closed(now):
             account = await self.broker.account()
             await self.governor.on_trade_closed(
@@ -434,7 +435,8 @@ class Trader:
                 trade.net,
                 trade.reason.value,
             )
-            await self.bus.publish(PositionClosed.of(trade))
+            reversed_ = trade.position_id in on_signal
+            await self.bus.publish(PositionClosed.of(trade, on_signal=reversed_))
 
     async def _manage_stops(self, symbol: str, frame: pd.DataFrame) -> None:
         tracked = await self.journal.tracked()

@@ -146,6 +146,24 @@ CASES = [
         "🔻 <b>Closed sell 0.3 XAUUSD: -150.00 USD</b> · #9\n2330.00 → 2335.00 · stop loss hit",
     ),
     (
+        PositionClosed(
+            T0,
+            10,
+            "XAUUSD",
+            Side.BUY,
+            0.4,
+            2330.0,
+            2328.5,
+            -60.0,
+            DealReason.EXPERT,
+            on_signal=True,
+        ),  # fmt: skip
+        "close",
+        "close:10",
+        "🔻 <b>Closed buy 0.4 XAUUSD: -60.00 USD</b> · #10\n"
+        "2330.00 → 2328.50 · closed on the opposite signal",
+    ),
+    (
         StopMoved(T0, 7, "XAUUSD", 2320.0, 2325.5, "breakeven"),
         "fill",
         "breakeven:7",

@@ -329,7 +329,11 @@ async def test_an_opposite_signal_closes_the_position_and_reverses_as_the_backte
     [sell] = await rig.broker.positions()
     assert sell.side is Side.SELL and sell.ticket != buy.ticket
     [closed] = [e for e in rig.events if isinstance(e, PositionClosed)]
-    assert (closed.ticket, closed.reason) == (buy.ticket, DealReason.EXPERT)
+    assert (closed.ticket, closed.reason, closed.on_signal) == (
+        buy.ticket,
+        DealReason.EXPERT,
+        True,
+    )
     assert closed.price_close == pytest.approx(2002.0)  # closed at the bid of that bar's close
     [trade] = await rig.storage.trades.recent()
     assert trade.position_id == buy.ticket
