@@ -220,7 +220,7 @@ async def _backtest(args: argparse.Namespace, helper: WarmProcess | None, starte
     name = f"{info.symbol}_{info.timeframe}_{info.strategy}_{info.start:%Y%m%d}-{info.end:%Y%m%d}"
     out = _out_dir(settings, args, name)
     # The tables and data files, then our chart, while the helper draws its two.
-    written = summary.write_files(result, {}, out)
+    written = summary.write_files(result, out)
     print(summary.table(summary.run_rows(result)))
     print()
     print(summary.table(summary.metric_rows(result.metrics, info.currency)))

@@ -111,8 +111,8 @@ def table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 
 
-def write_files(result: BacktestResult, charts: Mapping[str, bytes], out: Path) -> list[Path]:
-    """``metrics.json``, ``trades.csv``, ``equity.csv`` and one PNG per chart into ``out``."""
+def write_files(result: BacktestResult, out: Path) -> list[Path]:
+    """``metrics.json``, ``trades.csv`` and ``equity.csv`` into ``out`` (made if missing)."""
     out.mkdir(parents=True, exist_ok=True)
     info = result.info
     meta = {
@@ -148,11 +148,11 @@ def write_files(result: BacktestResult, charts: Mapping[str, bytes], out: Path) 
     path = out / "equity.csv"
     result.equity.to_csv(path, date_format="%Y-%m-%dT%H:%M:%SZ")
     written.append(path)
-    return written + write_charts(charts, out)
+    return written
 
 
 def write_charts(charts: Mapping[str, bytes], out: Path) -> list[Path]:
-    """One ``NAME.png`` per chart into ``out`` (which exists)."""
+    """One ``NAME.png`` per chart into ``out`` (``write_files`` made it)."""
     written = []
     for name, png in charts.items():
         path = out / f"{name}.png"
