@@ -263,11 +263,10 @@ class Trader:
         """``position_care.holding`` on our tracked positions (no broker call when flat)."""
         name = self.config.strategy.name
         tracked = (await self.journal.tracked()).values()
-        ours = [t for t in tracked if t.symbol == symbol and t.strategy == name]
-        if not ours:  # flat: the usual case, no broker call on the bar-to-order path
-            return None, ()
+        if not any(t.symbol == symbol and t.strategy == name for t in tracked):
+            return None, ()  # flat: the usual case, no broker call on the bar-to-order path
         positions = {p.ticket: p for p in await self.broker.positions()}
-        return holding(ours, positions, name, symbol, signal)
+        return holding(tracked, positions, name, symbol, signal)
 
     async def execute(
         self,
